@@ -1,0 +1,110 @@
+import type { CliContext } from '../cli/context.js';
+import type { SecretStore } from '../secrets/secret-store.js';
+import { authtokenAccount, teamSecretAccount } from '../secrets/accounts.js';
+import { cannotPrompt } from '../ui/prompter.js';
+import { usageError } from '../errors.js';
+
+export interface LoginResult {
+  team: { id: string; name: string };
+  user: { email: string; label: string };
+  key_fingerprint: string;
+  policy_version: number;
+  profiles: string[];
+  webhooks: string[];
+  keychain: string;
+  replaced_previous_login: boolean;
+}
+
+/** Where the invite code comes from: an argument, stdin (scripts), or a masked prompt. */
+export async function readInviteCode(ctx: CliContext, opts: { arg?: string; stdin: boolean }): Promise<string> {
+  if (opts.arg !== undefined && opts.stdin) {
+    throw usageError('conflicting_input', 'Give the invite code either as an argument or with --stdin, not both.');
+  }
+  let code: string;
+  if (opts.arg !== undefined) code = opts.arg;
+  else if (opts.stdin) code = await readAll(ctx.stdin);
+  else {
+    if (!ctx.prompter.interactive) {
+      throw cannotPrompt('the invite code', 'Pipe it in: `devtunnel login --stdin < invite.txt`.');
+    }
+    code = await ctx.prompter.secret('Invite code from your team admin:');
+  }
+  code = code.trim();
+  ctx.redactor.add(code);
+  if (code === '') throw usageError('invite_empty', 'The invite code is empty.', ['Paste the whole code, starting with `dtinv1.`.']);
+  return code;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Verifies the invite, then stores secrets in the keychain first and the public rest in
+ * conf last, so a failure part-way leaves no login that looks complete. A previous
+ * login's keychain entries are removed once the new one is in place.
+ */
+export async function login(ctx: CliContext, code: string, opts: { fingerprint?: string }): Promise<LoginResult> {
+  const { decodeInvite } = await import('../team/invite.js');
+  const { userLabelFromEmail } = await import('../team/identity.js');
+  const invite = decodeInvite(code, { now: ctx.now(), expectedFingerprint: opts.fingerprint });
+  ctx.redactor.add(invite.authtoken);
+  for (const value of Object.values(invite.secrets)) ctx.redactor.add(value);
+
+  const store = await ctx.teamStore();
+  const previous = store.load({ verify: false });
+  const secrets = await ctx.secretStore();
+  const teamId = invite.policy.team.id;
+
+  const written: string[] = [];
+  try {
+    await secrets.setPassword(authtokenAccount(teamId), invite.authtoken);
+    written.push(authtokenAccount(teamId));
+    for (const [name, value] of Object.entries(invite.secrets)) {
+      await secrets.setPassword(teamSecretAccount(teamId, name), value);
+      written.push(teamSecretAccount(teamId, name));
+    }
+  } catch (error) {
+    await removeAll(secrets, written);
+    throw error;
+  }
+
+  const label = userLabelFromEmail(invite.email);
+  store.save({
+    signedPolicy: invite.signedPolicy,
+    teamPublicKey: invite.teamPublicKey,
+    keyFingerprint: invite.keyFingerprint,
+    email: invite.email,
+    userLabel: label,
+    credentialId: invite.credentialId,
+    secretNames: Object.keys(invite.secrets).sort(),
+    keychainBackend: secrets.backend,
+  });
+
+  if (previous) {
+    const stale = previousAccounts(previous).filter((account) => !written.includes(account));
+    await removeAll(secrets, stale);
+  }
+
+  return {
+    team: invite.policy.team,
+    user: { email: invite.email, label },
+    key_fingerprint: invite.keyFingerprint,
+    policy_version: invite.policy.version,
+    profiles: Object.keys(invite.policy.profiles).sort(),
+    webhooks: Object.keys(invite.policy.webhooks ?? {}).sort(),
+    keychain: secrets.backend,
+    replaced_previous_login: previous !== undefined,
+  };
+}
+
+/** Every keychain account a stored login may have written. */
+export function previousAccounts(state: { teamId: string; secretNames: string[] }): string[] {
+  return [authtokenAccount(state.teamId), ...state.secretNames.map((name) => teamSecretAccount(state.teamId, name))];
+}
+
+async function removeAll(secrets: SecretStore, accounts: string[]): Promise<void> {
+  for (const account of accounts) await secrets.deletePassword(account).catch(() => false);
+}

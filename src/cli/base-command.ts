@@ -1,0 +1,109 @@
+import { Command, Flags } from '@oclif/core';
+import { ExitCode, UserError } from '../errors.js';
+import { colorEnabled, createOutput } from '../ui/output.js';
+import { canPrompt, createInquirerPrompter } from '../ui/prompter.js';
+import { Redactor } from '../ui/redact.js';
+import type { CliContext } from './context.js';
+
+/**
+ * Every command extends this: it owns the `--json`/`--no-color` flags, builds the
+ * context once, and is the only place that turns errors into output and exit codes.
+ */
+export abstract class DevtunnelCommand extends Command {
+  static override enableJsonFlag = true;
+  static override baseFlags = {
+    'no-color': Flags.boolean({ description: 'Turn off colour in human output.', helpGroup: 'GLOBAL' }),
+  };
+
+  private builtContext: CliContext | undefined;
+
+  /** The context for this run; built on first use with the parsed `--no-color`. */
+  protected context(noColor = false): CliContext {
+    this.builtContext ??= buildContext({
+      json: this.jsonEnabled(),
+      noColor,
+      version: this.config.version,
+    });
+    return this.builtContext;
+  }
+
+  protected override async catch(error: Error & { exitCode?: number }): Promise<void> {
+    const ctx = this.context();
+    if (error instanceof UserError) {
+      process.exitCode = error.exitCode;
+      const message = ctx.redactor.redact(error.message);
+      const suggestions = error.suggestions.map((s) => ctx.redactor.redact(s));
+      if (this.jsonEnabled()) {
+        ctx.out.jsonLine({ error: { code: error.code, message, suggestions, exit_code: error.exitCode } });
+      } else {
+        ctx.stderr.write(`Error: ${message}\n`);
+        for (const s of suggestions) ctx.stderr.write(`  → ${s}\n`);
+      }
+      return;
+    }
+    // oclif's own errors (unknown flag, missing argument) already carry exit 2 and a clear text.
+    if (typeof error.exitCode === 'number' || error.name === 'CLIError' || (error as { oclif?: unknown }).oclif) {
+      if (this.jsonEnabled()) {
+        process.exitCode = error.exitCode ?? ExitCode.usage;
+        ctx.out.jsonLine({
+          error: { code: 'usage', message: ctx.redactor.redact(error.message), suggestions: [], exit_code: process.exitCode },
+        });
+        return;
+      }
+      throw error;
+    }
+    // Anything else is a bug: say so, without a stack trace unless asked for.
+    process.exitCode = ExitCode.unexpected;
+    const message = ctx.redactor.redact(error.message || String(error));
+    if (this.jsonEnabled()) {
+      ctx.out.jsonLine({ error: { code: 'unexpected', message, suggestions: [], exit_code: ExitCode.unexpected } });
+    } else {
+      ctx.stderr.write(`Error: unexpected failure: ${message}\n`);
+      ctx.stderr.write('  → This is a bug in devtunnel. Run again with DEBUG=devtunnel to see the stack trace, and report it.\n');
+      if (ctx.env.DEBUG?.includes('devtunnel') && error.stack) ctx.stderr.write(`${ctx.redactor.redact(error.stack)}\n`);
+    }
+  }
+}
+
+function buildContext(opts: { json: boolean; noColor: boolean; version: string }): CliContext {
+  const env = process.env;
+  const tty = {
+    stdin: Boolean(process.stdin.isTTY),
+    stdout: Boolean(process.stdout.isTTY),
+    stderr: Boolean(process.stderr.isTTY),
+  };
+  const redactor = new Redactor();
+  let teamStore: ReturnType<CliContext['teamStore']> | undefined;
+  let secretStore: ReturnType<CliContext['secretStore']> | undefined;
+  let tunnelStarter: ReturnType<CliContext['tunnelStarter']> | undefined;
+  const ctx: CliContext = {
+    env,
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    tty,
+    out: createOutput({
+      stdout: process.stdout,
+      stderr: process.stderr,
+      json: opts.json,
+      color: colorEnabled(env, tty.stderr, opts.noColor),
+    }),
+    prompter: createInquirerPrompter(canPrompt(env, tty.stdin, tty.stdout)),
+    redactor,
+    now: () => new Date(),
+    version: opts.version,
+    teamStore: () =>
+      (teamStore ??= import('../team/team-store.js').then(({ TeamStore }) => new TeamStore({ cwd: env.DEVTUNNEL_CONFIG_DIR }))),
+    secretStore: () =>
+      (secretStore ??= import('../secrets/open-secret-store.js').then(({ openSecretStore }) =>
+        openSecretStore({ env, notice: (line) => ctx.out.notice(line) }),
+      )),
+    tunnelStarter: () =>
+      (tunnelStarter ??= import('../tunnel/ngrok-tunnel-starter.js').then(({ NgrokTunnelStarter }) => {
+        const starter = new NgrokTunnelStarter();
+        starter.preload();
+        return starter;
+      })),
+  };
+  return ctx;
+}

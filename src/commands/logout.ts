@@ -1,0 +1,16 @@
+import { DevtunnelCommand } from '../cli/base-command.js';
+import { logout, type LogoutResult } from '../account/logout.js';
+
+export default class Logout extends DevtunnelCommand {
+  static override summary = 'Leave the team on this machine: remove keychain entries and local team state.';
+  static override examples = ['<%= config.bin %> logout', '<%= config.bin %> logout --json'];
+
+  async run(): Promise<LogoutResult> {
+    const { flags } = await this.parse(Logout);
+    const ctx = this.context(flags['no-color']);
+    const result = await logout(ctx);
+    if (!result.was_logged_in) ctx.out.data('Not logged in; nothing to remove.');
+    else ctx.out.data(`Logged out of ${result.team}; removed ${result.removed_keychain_entries} keychain entries.`);
+    return result;
+  }
+}
