@@ -8,7 +8,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { ErrorCode, FLAG_SYN, FrameParser, FrameType, encodeGoAway, type Frame } from './frame.js';
+import { ErrorCode, FLAG_SYN, FrameParser, FrameType, encodeGoAway, encodeWndInc, type Frame } from './frame.js';
 import { MuxStream, type FrameSink } from './stream.js';
 
 export interface MuxSessionEvents {
@@ -24,6 +24,11 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements FrameS
   private closed = false;
   private goingAway = false;
   private drainWaiters: (() => void)[] = [];
+  /** Frames written so far; lets the ACK nudge see whether we already answered. */
+  private framesSent = 0;
+  private nudgeScheduled = false;
+  /** The agent's heartbeat stream: always open, so a zero WNDINC on it is harmless. */
+  private heartbeatStreamId: number | undefined;
 
   constructor(private readonly transport: Duplex) {
     super();
@@ -86,6 +91,7 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements FrameS
 
   sendFrame(frame: Buffer): boolean {
     if (this.closed || this.transport.destroyed) return true;
+    this.framesSent++;
     return this.transport.write(frame);
   }
 
@@ -101,6 +107,7 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements FrameS
   // ---- inbound ----
 
   private onData(chunk: Buffer): void {
+    this.scheduleAckNudge();
     for (const event of this.parser.push(chunk)) {
       if (this.closed) return;
       if (event.kind === 'frame') this.dispatch(event.frame);
@@ -115,6 +122,25 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements FrameS
     }
   }
 
+  /**
+   * The ngrok agent does not set TCP_NODELAY, so after a small write (a WNDINC, say) its
+   * next write waits in Nagle's buffer until we ACK — and Linux delays a lone ACK by up
+   * to 40 ms. That added ~40 ms to every proxied request. When a batch of incoming frames
+   * produced no reply by the next turn of the event loop, we send a 12-byte WNDINC(0) on
+   * the heartbeat stream: the ACK rides on it at once, and the agent's window is unchanged.
+   */
+  private scheduleAckNudge(): void {
+    if (this.nudgeScheduled) return;
+    this.nudgeScheduled = true;
+    const sentBefore = this.framesSent;
+    setImmediate(() => {
+      this.nudgeScheduled = false;
+      if (this.closed || this.framesSent !== sentBefore || this.heartbeatStreamId === undefined) return;
+      if (!this.streams.has(this.heartbeatStreamId)) return;
+      this.sendFrame(encodeWndInc(this.heartbeatStreamId, 0));
+    });
+  }
+
   private dispatch(frame: Frame): void {
     const { type, flags, streamId, body } = frame;
     if (streamId === 0) return; // no session-level frames other than GOAWAY
@@ -127,7 +153,10 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements FrameS
           this.streams.set(streamId, stream);
           if (streamId > this.lastClientId) this.lastClientId = streamId;
           const announced = stream;
-          announced.once('typed', () => this.emit('stream', announced));
+          announced.once('typed', (type: number) => {
+            if (type === 0xffffffff && this.heartbeatStreamId === undefined) this.heartbeatStreamId = announced.id;
+            this.emit('stream', announced);
+          });
           // Errors on a stream nobody consumes yet must not crash the process.
           announced.on('error', () => {});
         }

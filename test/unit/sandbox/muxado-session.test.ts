@@ -161,3 +161,37 @@ describe('muxado session', () => {
     expect(client.frames.filter((f) => f.streamId === id && f.flags & FLAG_FIN)).toHaveLength(1);
   });
 });
+
+describe('ACK nudge for the agent without TCP_NODELAY', () => {
+  const heartbeat = 3;
+  const openHeartbeat = (client: FakeMuxClient) =>
+    client.socket.write(Buffer.concat([Buffer.from([0, 0, 4, 0x12, 0, 0, 0, heartbeat]), Buffer.from([0xff, 0xff, 0xff, 0xff])]));
+  const zeroWndIncs = (client: FakeMuxClient) =>
+    client.frames.filter((f) => f.type === FrameType.WNDINC && f.streamId === heartbeat && f.body.readUInt32BE(0) === 0);
+
+  it('answers a batch of frames that got no reply with a WNDINC(0) on the heartbeat stream', async () => {
+    const { session, client, accepted } = setup();
+    openHeartbeat(client);
+    await client.until(() => accepted[0]);
+    // A WNDINC from the agent needs no answer from us: without the nudge nothing would be sent.
+    const stream = session.openStream(3);
+    await client.until(() => client.frames.find((f) => f.streamId === stream.id));
+    client.credit(stream.id, 10);
+    await client.until(() => zeroWndIncs(client).length > 0);
+    expect(zeroWndIncs(client)[0]!.body.length).toBe(4);
+  });
+
+  it('sends no nudge when the batch already produced a reply', async () => {
+    const { session, client, accepted } = setup();
+    openHeartbeat(client);
+    await client.until(() => accepted[0]);
+    const before = zeroWndIncs(client).length;
+    const stream = session.openStream(3);
+    stream.on('data', () => undefined);
+    // DATA that the consumer takes at once is credited with a real WNDINC in the same turn.
+    client.send(stream.id, Buffer.from('hello'));
+    await client.until(() => client.frames.some((f) => f.type === FrameType.WNDINC && f.streamId === stream.id));
+    await new Promise((r) => setImmediate(r));
+    expect(zeroWndIncs(client).length).toBe(before);
+  });
+});
