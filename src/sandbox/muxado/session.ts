@@ -27,6 +27,7 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements FrameS
   /** Frames written so far; lets the ACK nudge see whether we already answered. */
   private framesSent = 0;
   private nudgeScheduled = false;
+  private sentAtLastInbound = 0;
   /** The agent's heartbeat stream: always open, so a zero WNDINC on it is harmless. */
   private heartbeatStreamId: number | undefined;
 
@@ -130,12 +131,13 @@ export class MuxSession extends EventEmitter<MuxSessionEvents> implements FrameS
    * the heartbeat stream: the ACK rides on it at once, and the agent's window is unchanged.
    */
   private scheduleAckNudge(): void {
+    // Compared against the LAST inbound batch: anything we sent after it carries the ACK.
+    this.sentAtLastInbound = this.framesSent;
     if (this.nudgeScheduled) return;
     this.nudgeScheduled = true;
-    const sentBefore = this.framesSent;
     setImmediate(() => {
       this.nudgeScheduled = false;
-      if (this.closed || this.framesSent !== sentBefore || this.heartbeatStreamId === undefined) return;
+      if (this.closed || this.framesSent !== this.sentAtLastInbound || this.heartbeatStreamId === undefined) return;
       if (!this.streams.has(this.heartbeatStreamId)) return;
       this.sendFrame(encodeWndInc(this.heartbeatStreamId, 0));
     });
