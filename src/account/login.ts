@@ -72,7 +72,7 @@ export async function login(ctx: CliContext, code: string, opts: { fingerprint?:
   }
 
   const label = userLabelFromEmail(invite.email);
-  store.save({
+  await store.save({
     signedPolicy: invite.signedPolicy,
     teamPublicKey: invite.teamPublicKey,
     keyFingerprint: invite.keyFingerprint,

@@ -20,6 +20,6 @@ export async function logout(ctx: CliContext): Promise<LogoutResult> {
   ];
   let removed = 0;
   for (const account of accounts) if (await secrets.deletePassword(account)) removed++;
-  store.clear();
+  await store.clear();
   return { was_logged_in: true, team: state.teamId, removed_keychain_entries: removed };
 }

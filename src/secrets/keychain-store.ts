@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
 import { resolveKeychainService, type SecretStore } from './secret-store.js';
 
@@ -104,7 +106,11 @@ export async function openKeychain(opts: OpenKeychainOptions = {}): Promise<Keyc
   }
 
   const reasons: string[] = [];
-  if (forced !== 'keyutils') {
+  if (!forced && !opts.loadBinding && !opts.probeSecretService && !sessionBusConfigured(process.env)) {
+    // (process.env, not opts.env: the native binding reads the real environment to find the bus.)
+    // No session bus is configured at all: asking would only fail (slowly, in a child process).
+    reasons.push('Secret Service: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set and $XDG_RUNTIME_DIR/bus does not exist)');
+  } else if (forced !== 'keyutils') {
     const store = new AsyncKeychainStore(binding, 'secret-service', service, timeoutMs, { linux: { store: 'secret-service' } }, undefined);
     try {
       if (probeSecretService) await probeSecretService(service, timeoutMs);
@@ -123,6 +129,13 @@ export async function openKeychain(opts: OpenKeychainOptions = {}): Promise<Keyc
   }
   const scope = forced ? ` (DEVTUNNEL_KEYCHAIN_BACKEND=${forced} allows no other store)` : '';
   throw noKeychainError(`No OS keychain is available to keep devtunnel's secrets${scope}.`, reasons, forced);
+}
+
+/** Whether a D-Bus session bus could be reached: an address in the environment, or the systemd user bus socket. */
+export function sessionBusConfigured(env: NodeJS.ProcessEnv): boolean {
+  if (env.DBUS_SESSION_BUS_ADDRESS) return true;
+  const runtimeDir = env.XDG_RUNTIME_DIR;
+  return runtimeDir !== undefined && runtimeDir !== '' && existsSync(path.join(runtimeDir, 'bus'));
 }
 
 const CHILD_PROBE_SCRIPT = `

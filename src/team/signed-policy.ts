@@ -4,11 +4,13 @@
  */
 import { policyError, usageError } from '../errors.js';
 import { canonicalJson, canonicalJsonBytes } from './canonical-json.js';
+import { verifyPolicySignature } from './policy-signature.js';
 import { parseTeamPolicy, policyInvalid, validateTeamPolicy, type TeamPolicy } from './policy-schema.js';
-import { fingerprintOf, fingerprintsEqual, publicKeyFromPrivate, signBytes, verifyBytes } from './team-key.js';
+import { fingerprintOf, publicKeyFromPrivate, signBytes } from './team-key.js';
 
-/** Format tag of {@link SignedPolicy}; bump it if the signed bytes ever change meaning. */
-export const SIGNED_POLICY_FORMAT = 'devtunnel-policy/1';
+export { SIGNED_POLICY_FORMAT, verifyPolicySignature } from './policy-signature.js';
+
+import { SIGNED_POLICY_FORMAT } from './policy-signature.js';
 
 /** What admins publish and invites carry. */
 export interface SignedPolicy {
@@ -37,35 +39,8 @@ export function signPolicy(policy: unknown, privateKeyPem: string): SignedPolicy
  * Throws usage errors (exit 2): `policy_malformed`, `policy_wrong_key`, `policy_signature_invalid`, `policy_invalid`.
  */
 export function verifySignedPolicy(signed: unknown, publicKey: string): TeamPolicy {
-  if (!isRecord(signed) || signed['format'] !== SIGNED_POLICY_FORMAT || !isRecord(signed['policy']) ||
-      typeof signed['signature'] !== 'string' || typeof signed['key_fingerprint'] !== 'string') {
-    throw usageError('policy_malformed', `This is not a signed devtunnel policy (expected format ${SIGNED_POLICY_FORMAT}).`, [
-      'Get the signed policy file from your team admin.',
-    ]);
-  }
-  let expected: string;
-  try {
-    expected = fingerprintOf(publicKey);
-  } catch {
-    throw usageError('team_key_invalid', 'The team public key is not a valid Ed25519 key.', ['Log in again with `devtunnel login`.']);
-  }
-  if (!fingerprintsEqual(signed['key_fingerprint'], expected)) {
-    throw usageError('policy_wrong_key', `The policy is signed by key ${signed['key_fingerprint']}, not by your team's key ${expected}.`, [
-      'Ask your team admin for a policy signed with the team key, or log in again with a new invite if the team key changed.',
-    ]);
-  }
-  let bytes: Uint8Array;
-  try {
-    bytes = canonicalJsonBytes(signed['policy']);
-  } catch {
-    throw usageError('policy_malformed', 'The signed policy contains values JSON cannot carry.');
-  }
-  if (!verifyBytes(bytes, signed['signature'], publicKey)) {
-    throw usageError('policy_signature_invalid', 'The team policy signature does not verify: the policy was changed after it was signed.', [
-      'Do not edit signed policies by hand; ask your team admin for a freshly signed one.',
-    ]);
-  }
-  const result = validateTeamPolicy(signed['policy']);
+  const policy = verifyPolicySignature(signed, publicKey);
+  const result = validateTeamPolicy(policy);
   if (!result.ok) throw policyInvalid('The signed team policy', result.problems);
   return result.policy;
 }

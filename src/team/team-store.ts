@@ -8,12 +8,21 @@
  *
  * Every {@link TeamStore.load} re-verifies the policy signature with the pinned key: an edited
  * file is refused, never used.
+ *
+ * Start-up cost: `conf` (with its JSON-schema validator) and the policy schema library are
+ * loaded only to WRITE (login, sync, logout). Reading — which every share and whoami does — is a
+ * plain read of the same JSON file plus the Ed25519 check (the schema ran when the policy entered
+ * the machine, and the signature proves it has not changed since). See docs/decisions.md.
  */
-import Conf from 'conf';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type Conf from 'conf';
 import { ExitCode, notLoggedInError, UserError } from '../errors.js';
 import { userLabelFromEmail } from './identity.js';
 import type { TeamPolicy } from './policy-schema.js';
-import { assertNotRollback, verifySignedPolicy, type SignedPolicy } from './signed-policy.js';
+import { verifyPolicySignature } from './policy-signature.js';
+import type { SignedPolicy } from './signed-policy.js';
 import { fingerprintOf, fingerprintsEqual, normalizePublicKey } from './team-key.js';
 
 export { formatDuration, parseDuration, tryParseDuration } from './duration.js';
@@ -83,6 +92,18 @@ interface StoredFile {
 }
 
 const KEY = 'login';
+const CONFIG_NAME = 'team';
+
+/**
+ * Where devtunnel keeps its config when DEVTUNNEL_CONFIG_DIR is not set: the platform's
+ * usual place (XDG on Linux). Computed here, not by conf, so reading needs no conf.
+ */
+export function defaultConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  const home = os.homedir();
+  if (process.platform === 'darwin') return path.join(home, 'Library', 'Preferences', 'devtunnel');
+  if (process.platform === 'win32') return path.join(env['APPDATA'] || path.join(home, 'AppData', 'Roaming'), 'devtunnel', 'Config');
+  return path.join(env['XDG_CONFIG_HOME'] || path.join(home, '.config'), 'devtunnel');
+}
 const SECRET_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 /** The conf-backed store of the current team login. */
@@ -94,16 +115,12 @@ export class TeamStore {
     this.#options = options;
   }
 
-  /** Absolute path of the config file (throws `team_store_invalid` if the file is not JSON). */
-  get path(): string {
-    return this.conf().path;
-  }
-
   /**
    * Verify and save a login (replacing any previous one). The policy signature is checked with
    * `teamPublicKey` first, so a store never holds a policy that does not verify.
    */
-  save(login: TeamLogin, now: Date = new Date()): LoginState {
+  async save(login: TeamLogin, now: Date = new Date()): Promise<LoginState> {
+    const { verifySignedPolicy } = await import('./signed-policy.js');
     const publicKey = normalizePublicKey(login.teamPublicKey);
     if (publicKey === undefined) throw new TypeError('teamPublicKey is not an Ed25519 public key');
     const fingerprint = fingerprintOf(publicKey);
@@ -131,7 +148,7 @@ export class TeamStore {
       keychain_backend: String(login.keychainBackend),
       saved_at: now.toISOString(),
     };
-    this.conf().set(KEY, file);
+    (await this.conf()).set(KEY, file);
     return toState(file, policy);
   }
 
@@ -139,9 +156,10 @@ export class TeamStore {
    * Replace the stored policy with a newer signed one (e.g. from `devtunnel sync`): verified with
    * the pinned key and refused if it would roll the version back. Throws when not logged in.
    */
-  updatePolicy(next: SignedPolicy, now: Date = new Date()): LoginState {
+  async updatePolicy(next: SignedPolicy, now: Date = new Date()): Promise<LoginState> {
     const current = this.load();
     if (!current) throw notLoggedInError();
+    const { assertNotRollback, verifySignedPolicy } = await import('./signed-policy.js');
     const policy = verifySignedPolicy(next, current.teamPublicKey);
     assertNotRollback(current.policy, policy);
     return this.save({ ...current, signedPolicy: next }, now);
@@ -156,7 +174,7 @@ export class TeamStore {
   load(options: { verify: false }): UnverifiedLogin | undefined;
   load(options: { verify?: boolean } = {}): LoginState | UnverifiedLogin | undefined {
     if (options.verify === false) return this.loadUnverified();
-    const raw = this.conf().get(KEY);
+    const raw = this.readRaw();
     if (raw === undefined) return undefined;
     const file = asStoredFile(raw);
     if (!file) throw storeInvalid();
@@ -165,7 +183,8 @@ export class TeamStore {
     let policy: TeamPolicy;
     let label: string;
     try {
-      policy = verifySignedPolicy(file.signed_policy, publicKey);
+      // Integrity only: the schema was checked when this policy was saved (see the header).
+      policy = verifyPolicySignature(file.signed_policy, publicKey) as unknown as TeamPolicy;
       label = userLabelFromEmail(file.user.email);
     } catch (err) {
       throw storeInvalid(err);
@@ -175,19 +194,47 @@ export class TeamStore {
   }
 
   /** Forget the login, even when the file is unreadable (the keychain entries are src/secrets' business). */
-  clear(): void {
+  async clear(): Promise<void> {
     try {
-      this.conf().delete(KEY);
+      (await this.conf()).delete(KEY);
     } catch {
       // An unreadable file: a lenient instance resets it, then the key is gone with it.
-      this.makeConf(true).clear();
+      (await this.makeConf(true)).clear();
     }
+  }
+
+  /** Absolute path of the store file; computed without loading conf. */
+  get path(): string {
+    return path.join(this.dir(), `${CONFIG_NAME}.json`);
+  }
+
+  /** The stored login object, or undefined when there is no file or no login in it. */
+  private readRaw(): unknown {
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw storeInvalid(err);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw storeInvalid(err);
+    }
+    return isRecord(parsed) ? parsed[KEY] : undefined;
+  }
+
+  private dir(): string {
+    const env = this.#options.env ?? process.env;
+    return this.#options.cwd ?? (env['DEVTUNNEL_CONFIG_DIR'] || defaultConfigDir(env));
   }
 
   private loadUnverified(): UnverifiedLogin | undefined {
     let raw: unknown;
     try {
-      raw = this.conf().get(KEY);
+      raw = this.readRaw();
     } catch {
       return undefined;
     }
@@ -200,10 +247,10 @@ export class TeamStore {
     return { teamId, secretNames: names, webhookProviders: isRecord(policy) ? webhookProvidersOf(policy['webhooks']) : [] };
   }
 
-  private conf(): Conf<Record<string, unknown>> {
+  private async conf(): Promise<Conf<Record<string, unknown>>> {
     if (this.#conf) return this.#conf;
     try {
-      this.#conf = this.makeConf(false);
+      this.#conf = await this.makeConf(false);
     } catch (err) {
       // conf throws on a file that is not JSON; treat it like any other altered store.
       throw storeInvalid(err);
@@ -211,14 +258,13 @@ export class TeamStore {
     return this.#conf;
   }
 
-  private makeConf(clearInvalidConfig: boolean): Conf<Record<string, unknown>> {
-    const env = this.#options.env ?? process.env;
-    const cwd = this.#options.cwd ?? (env['DEVTUNNEL_CONFIG_DIR'] || undefined);
-    return new Conf<Record<string, unknown>>({
+  private async makeConf(clearInvalidConfig: boolean): Promise<Conf<Record<string, unknown>>> {
+    const { default: ConfClass } = await import('conf');
+    return new ConfClass<Record<string, unknown>>({
       projectName: 'devtunnel',
       projectSuffix: '',
-      configName: 'team',
-      ...(cwd === undefined ? {} : { cwd }),
+      configName: CONFIG_NAME,
+      cwd: this.dir(),
       configFileMode: 0o600,
       accessPropertiesByDotNotation: false,
       clearInvalidConfig,

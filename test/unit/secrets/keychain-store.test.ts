@@ -309,3 +309,18 @@ describe('openSecretStore', () => {
     expect(quiet).toEqual([]);
   });
 });
+
+describe('sessionBusConfigured', () => {
+  it('is true with a bus address, or with the systemd user bus socket, and false otherwise', async () => {
+    const { sessionBusConfigured } = await import('../../../src/secrets/keychain-store.js');
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    expect(sessionBusConfigured({ DBUS_SESSION_BUS_ADDRESS: 'unix:path=/x' })).toBe(true);
+    expect(sessionBusConfigured({})).toBe(false);
+    const runtime = mkdtempSync(path.join(tmpdir(), 'dt-run-'));
+    expect(sessionBusConfigured({ XDG_RUNTIME_DIR: runtime })).toBe(false);
+    writeFileSync(path.join(runtime, 'bus'), '');
+    expect(sessionBusConfigured({ XDG_RUNTIME_DIR: runtime })).toBe(true);
+  });
+});

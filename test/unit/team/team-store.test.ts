@@ -30,40 +30,40 @@ describe('TeamStore', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('is empty at first, saves, loads (verified) and clears', () => {
+  it('is empty at first, saves, loads (verified) and clears', async () => {
     const store = new TeamStore({ cwd: dir });
     expect(store.load()).toBeUndefined();
-    const saved = store.save(login(), NOW);
+    const saved = await store.save(login(), NOW);
     expect(saved).toMatchObject({ email: 'Alice@acme.com', userLabel: 'alice', teamId: 'acme', secretNames: ['okta'], webhookProviders: ['github', 'stripe'], keychainBackend: 'keyutils', credentialId: 'cr_1' });
     const loaded = new TeamStore({ cwd: dir }).load();
     expect(loaded).toEqual(saved);
     expect(loaded?.policy).toEqual(samplePolicy());
     expect(loaded).toMatchObject({ teamPublicKey: key.publicKey, keyFingerprint: key.fingerprint });
     expect(loaded?.savedAt).toBe(NOW.toISOString());
-    store.clear();
+    await store.clear();
     expect(new TeamStore({ cwd: dir }).load()).toBeUndefined();
   });
 
-  it('uses DEVTUNNEL_CONFIG_DIR and writes a private file', () => {
+  it('uses DEVTUNNEL_CONFIG_DIR and writes a private file', async () => {
     const store = new TeamStore({ env: { DEVTUNNEL_CONFIG_DIR: dir } });
-    store.save(login());
+    await store.save(login());
     expect(store.path.startsWith(dir)).toBe(true);
     if (process.platform !== 'win32') expect(statSync(store.path).mode & 0o077).toBe(0);
   });
 
-  it('never writes tokens or secrets, even when handed extra fields', () => {
+  it('never writes tokens or secrets, even when handed extra fields', async () => {
     const store = new TeamStore({ cwd: dir });
     const sneaky = { ...login(), authtoken: 'TOKEN-canary', secrets: { okta: 'SECRET-canary' } };
-    store.save(sneaky);
+    await store.save(sneaky);
     const text = readFileSync(store.path, 'utf8');
     expect(text).not.toContain('TOKEN-canary');
     expect(text).not.toContain('SECRET-canary');
     expect(text).not.toMatch(/authtoken|"secrets"/);
   });
 
-  it('refuses to save a policy that does not verify with the key', () => {
+  it('refuses to save a policy that does not verify with the key', async () => {
     const other = generateTeamKey();
-    expect(() => new TeamStore({ cwd: dir }).save(login({ signedPolicy: signPolicy(samplePolicy(), other.privateKeyPem) }))).toThrow(UserError);
+    await expect(new TeamStore({ cwd: dir }).save(login({ signedPolicy: signPolicy(samplePolicy(), other.privateKeyPem) }))).rejects.toThrow(UserError);
   });
 
   it.each([
@@ -72,9 +72,9 @@ describe('TeamStore', () => {
     ['the label', (t: string) => t.replace('"label": "alice"', '"label": "bob"')],
     ['the JSON itself', (t: string) => t.slice(0, -5)],
     ['the shape', () => '{"login": {"format": "devtunnel-login/1"}}'],
-  ])('refuses a file with tampered %s on every load', (_label, edit) => {
+  ])('refuses a file with tampered %s on every load', async (_label, edit) => {
     const store = new TeamStore({ cwd: dir });
-    store.save(login());
+    await store.save(login());
     const before = readFileSync(store.path, 'utf8');
     const after = edit(before);
     expect(after).not.toBe(before);
@@ -90,15 +90,15 @@ describe('TeamStore', () => {
     }
   });
 
-  it('updates the policy forward only', () => {
+  it('updates the policy forward only', async () => {
     const store = new TeamStore({ cwd: dir });
-    store.save(login());
+    await store.save(login());
     const v8 = signPolicy({ ...samplePolicy(), version: 8 }, key.privateKeyPem);
-    expect(store.updatePolicy(v8).policy.version).toBe(8);
+    expect((await store.updatePolicy(v8)).policy.version).toBe(8);
     const v7 = signPolicy(samplePolicy(), key.privateKeyPem);
-    expect(() => store.updatePolicy(v7)).toThrow(/no rollback/);
+    await expect(store.updatePolicy(v7)).rejects.toThrow(/no rollback/);
     const foreign = signPolicy({ ...samplePolicy(), version: 9 }, generateTeamKey().privateKeyPem);
-    expect(() => store.updatePolicy(foreign)).toThrow(UserError);
+    await expect(store.updatePolicy(foreign)).rejects.toThrow(UserError);
     expect(store.load()?.policy.version).toBe(8);
   });
 });
@@ -110,34 +110,34 @@ describe('TeamStore cleanup paths', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('load({ verify: false }) reads what logout needs even from a tampered file', () => {
+  it('load({ verify: false }) reads what logout needs even from a tampered file', async () => {
     const store = new TeamStore({ cwd: dir });
     expect(store.load({ verify: false })).toBeUndefined();
-    store.save(login());
+    await store.save(login());
     writeFileSync(store.path, readFileSync(store.path, 'utf8').replace('"acme.com"', '"evil.com"'));
     const fresh = new TeamStore({ cwd: dir });
     expect(() => fresh.load()).toThrow(UserError);
     expect(fresh.load({ verify: false })).toEqual({ teamId: 'acme', secretNames: ['okta'], webhookProviders: ['github', 'stripe'] });
-    fresh.clear();
+    await fresh.clear();
     expect(new TeamStore({ cwd: dir }).load()).toBeUndefined();
   });
 
-  it('clear() works on a file that is not JSON', () => {
+  it('clear() works on a file that is not JSON', async () => {
     const store = new TeamStore({ cwd: dir });
-    store.save(login());
+    await store.save(login());
     const path = store.path;
     writeFileSync(path, '{not json');
     const fresh = new TeamStore({ cwd: dir });
     expect(fresh.load({ verify: false })).toBeUndefined();
     expect(() => fresh.load()).toThrow(expect.objectContaining({ code: 'team_store_invalid' }));
-    fresh.clear();
+    await fresh.clear();
     expect(new TeamStore({ cwd: dir }).load()).toBeUndefined();
   });
 
-  it('cross-checks optional fingerprint and label', () => {
+  it('cross-checks optional fingerprint and label', async () => {
     const store = new TeamStore({ cwd: dir });
-    expect(() => store.save(login({ keyFingerprint: generateTeamKey().fingerprint }))).toThrow(TypeError);
-    expect(() => store.save(login({ userLabel: 'bob' }))).toThrow(TypeError);
-    expect(store.save(login({ keyFingerprint: key.fingerprint, userLabel: 'alice' })).userLabel).toBe('alice');
+    await expect(store.save(login({ keyFingerprint: generateTeamKey().fingerprint }))).rejects.toThrow(TypeError);
+    await expect(store.save(login({ userLabel: 'bob' }))).rejects.toThrow(TypeError);
+    expect((await store.save(login({ keyFingerprint: key.fingerprint, userLabel: 'alice' }))).userLabel).toBe('alice');
   });
 });
