@@ -3,6 +3,7 @@
  * docs list them; see docs/webhook-providers.md §1). devtunnel accepts only these: anything else
  * would be refused by the edge when the endpoint starts.
  */
+import { SANDBOX_WEBHOOK_PROVIDERS } from '../sandbox/webhooks/providers.js';
 
 /** One provider ngrok can verify webhooks for. */
 export interface WebhookProvider {
@@ -12,9 +13,11 @@ export interface WebhookProvider {
   readonly name: string;
   /** False only for Amazon SNS, which is verified by certificate and takes no shared secret. */
   readonly needsSecret: boolean;
+  /** True when the local sandbox edge verifies this provider's signatures (src/sandbox/webhooks). */
+  readonly sandbox: boolean;
 }
 
-const P = (id: string, name: string, needsSecret = true): WebhookProvider => ({ id, name, needsSecret });
+const P = (id: string, name: string, needsSecret = true): WebhookProvider => ({ id, name, needsSecret, sandbox: SANDBOX_WEBHOOK_PROVIDERS.has(id) });
 
 /** All providers, sorted by id. */
 export const WEBHOOK_PROVIDERS: readonly WebhookProvider[] = Object.freeze([
@@ -92,6 +95,11 @@ export const WEBHOOK_PROVIDERS: readonly WebhookProvider[] = Object.freeze([
 /** The provider with this exact id, or undefined. */
 export function findWebhookProvider(id: string): WebhookProvider | undefined {
   return WEBHOOK_PROVIDERS.find((p) => p.id === id);
+}
+
+/** The providers the sandbox edge verifies, sorted by id. */
+export function sandboxWebhookProviders(): WebhookProvider[] {
+  return WEBHOOK_PROVIDERS.filter((p) => p.sandbox);
 }
 
 /** True when ngrok can verify webhooks from `id`. */

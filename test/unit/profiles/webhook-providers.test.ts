@@ -13,7 +13,7 @@ describe('webhook provider catalogue', () => {
     for (const id of ['github', 'gitlab', 'stripe', 'slack', 'twilio', 'shopify', 'svix', 'linear', 'jira', 'sns']) expect(isWebhookProvider(id)).toBe(true);
     for (const id of ['okta', 'discord', 'segment', 'GitHub', 'signalsciences', 'autodesk_forge']) expect(isWebhookProvider(id)).toBe(false);
     expect(findWebhookProvider('sns')?.needsSecret).toBe(false);
-    expect(findWebhookProvider('stripe')).toEqual({ id: 'stripe', name: 'Stripe', needsSecret: true });
+    expect(findWebhookProvider('stripe')).toEqual({ id: 'stripe', name: 'Stripe', needsSecret: true, sandbox: true });
   });
 
   it('suggests near misses', () => {
