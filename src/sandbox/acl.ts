@@ -13,6 +13,9 @@ function isHostname(host: string): boolean {
 
 /** Throws with a readable message when a rule is not `bind:<host>` or `bind:*.<suffix>`. */
 export function validateAclRule(rule: string): void {
+  // ngrok also knows `*` (bind anything) and label rules `bind:<name>=<value>` (labeled
+  // listeners, which the sandbox does not serve: such a rule never allows a host).
+  if (rule === '*' || /^bind:[a-z][a-z0-9_.-]{0,62}=[a-z0-9_.-]{1,63}$/i.test(rule)) return;
   if (!rule.startsWith('bind:')) {
     throw new Error(`invalid ACL rule "${rule}": only "bind:<host>" and "bind:*.<suffix>" rules are supported`);
   }
@@ -31,6 +34,7 @@ export function normalizeAclRule(rule: string): string {
 
 /** Does one rule allow binding `host`? */
 export function aclRuleAllows(rule: string, host: string): boolean {
+  if (rule === '*') return isHostname(host.toLowerCase().replace(/\.$/, ''));
   if (!rule.toLowerCase().startsWith('bind:')) return false;
   const target = rule.slice('bind:'.length).toLowerCase();
   const h = host.toLowerCase().replace(/\.$/, '');

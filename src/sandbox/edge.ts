@@ -148,6 +148,11 @@ export class SandboxEdge {
     return this.agent.stopSessionsOf(credentialId);
   }
 
+  /** Send Stop to one live session and end it (REST API `tunnel_sessions/{id}/stop`); false if unknown. */
+  stopSession(sessionId: string): Promise<boolean> {
+    return this.agent.stopSession(sessionId);
+  }
+
   /** GOAWAY to every session: agents reconnect and rebind (useful in tests). */
   goAwayAll(): void {
     this.agent.goAwayAll();

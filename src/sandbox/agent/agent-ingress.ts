@@ -87,6 +87,17 @@ export class AgentIngress {
     return targets.length;
   }
 
+  /** Send Stop to one live session (REST `tunnel_sessions/{id}/stop`), then end it like stopSessionsOf. */
+  async stopSession(sessionId: string): Promise<boolean> {
+    const s = [...this.sessions].find((x) => x.id === sessionId);
+    if (!s) return false;
+    if (s.clientId) this.stoppedClients.add(s.clientId);
+    await s.sendStop();
+    for (const e of this.opts.endpoints.list()) if (e.session === s) this.opts.endpoints.remove(e.id);
+    s.close('stopped through the API');
+    return true;
+  }
+
   goAwayAll(): void {
     for (const s of this.sessions) s.goAway();
   }
