@@ -8,7 +8,7 @@ import type { AgentSessionInfo } from './agent/agent-session.js';
 import type { CredentialRegistry } from './credentials.js';
 import { EndpointRegistry } from './endpoints.js';
 import { EventLog } from './event-log.js';
-import { PublicIngress, type BeforeForwardHook } from './public-ingress.js';
+import { PublicIngress, type BeforeForwardHook, type HostHandler } from './public-ingress.js';
 import { CertificateAuthority } from './tls/certificate-authority.js';
 import type { TrafficPolicyDocument } from './traffic-policy-document.js';
 
@@ -124,6 +124,11 @@ export class SandboxEdge {
   /** Replace the hook consulted before each public request is forwarded (Traffic Policy). */
   setBeforeForward(hook: BeforeForwardHook): void {
     this.publicIngress.beforeForward = hook;
+  }
+
+  /** Serve a non-endpoint host on the public ingress (the stub identity provider on idp.<domain>). */
+  serveHost(host: string, handler: HostHandler): void {
+    this.publicIngress.serveHost(host, handler);
   }
 
   endpoints(): EndpointInfo[] {

@@ -25,7 +25,20 @@ export type EdgeEventInput =
   | { type: 'bind_refused'; sessionId: string; host: string; reason: string; code: string }
   | { type: 'unbind'; sessionId: string; endpointId: string; host: string }
   | { type: 'proxy'; endpointId: string; host: string; method: string; path: string; status: number; clientIp: string }
-  | { type: 'session_closed'; sessionId: string; credentialId: string | null; reason: string };
+  | { type: 'session_closed'; sessionId: string; credentialId: string | null; reason: string }
+  /** The endpoint's Traffic Policy answered instead of forwarding (status 0: connection closed). */
+  | {
+      type: 'policy_denied';
+      endpointId: string;
+      host: string;
+      method: string;
+      path: string;
+      clientIp: string;
+      rule: string;
+      action: string;
+      status: number;
+      reason: string;
+    };
 
 /** Loose shape to avoid a cycle with the policy module; the parsed document itself is stored. */
 export type TrafficPolicyDocumentLike = Record<string, unknown>;

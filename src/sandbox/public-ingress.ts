@@ -21,9 +21,25 @@ export interface ForwardContext {
   res: http.ServerResponse;
   clientIp: string;
   scheme: 'http' | 'https';
+  /** Set by the hook: the request target (path and query) to forward instead of `req.url`, e.g. normalised. */
+  forwardPath?: string;
+  /** Set by the hook when it consumed the request body (e.g. to verify a webhook): these exact bytes are forwarded. */
+  forwardBody?: Buffer;
+  /** Set by the hook: edits to the headers sent upstream, applied after X-Forwarded-* are set from the socket. */
+  editRequestHeaders?: (headers: Record<string, string | string[]>) => void;
+  /** Set by the hook: sees the upstream response head; returns the head to send, or null once it answered `res` itself. */
+  onResponse?: (head: UpstreamResponseHead) => Promise<UpstreamResponseHead | null>;
+}
+/** Status line and headers (name/value pairs, hop-by-hop already removed) of an upstream response. */
+export interface UpstreamResponseHead {
+  statusCode: number;
+  statusMessage?: string;
+  rawHeaders: string[];
 }
 /** Return true to forward the request to the agent; false once you have answered `res` yourself. */
 export type BeforeForwardHook = (ctx: ForwardContext) => Promise<boolean>;
+/** Serves a host that is not an endpoint (e.g. the sandbox's stub identity provider). */
+export type HostHandler = (req: http.IncomingMessage, res: http.ServerResponse, scheme: 'http' | 'https') => void;
 
 export interface PublicIngressOptions {
   /** Addresses to listen on, e.g. ['127.0.0.1'] or ['127.0.0.1', '::1']. */
@@ -60,6 +76,7 @@ export function formatClientAddr(ip: string, port: number): string {
 
 export class PublicIngress {
   beforeForward: BeforeForwardHook;
+  private readonly hostHandlers = new Map<string, HostHandler>();
   private readonly servers: http.Server[] = [];
   private readonly upgraded = new Set<Duplex>();
   private readonly sniContexts = new Map<string, Promise<tls.SecureContext>>();
@@ -110,6 +127,11 @@ export class PublicIngress {
     return this.httpsPortValue;
   }
 
+  /** Answer every request for `host` (lower-case, no port) with `handler` instead of routing to an endpoint. */
+  serveHost(host: string, handler: HostHandler): void {
+    this.hostHandlers.set(host.toLowerCase(), handler);
+  }
+
   async close(): Promise<void> {
     for (const s of this.upgraded) s.destroy();
     this.upgraded.clear();
@@ -144,7 +166,7 @@ export class PublicIngress {
     req: http.IncomingMessage,
     res: http.ServerResponse,
     scheme: 'http' | 'https',
-  ): Promise<{ endpoint: Endpoint; session: AgentSession; clientIp: string; clientAddr: string } | null> {
+  ): Promise<{ endpoint: Endpoint; session: AgentSession; clientIp: string; clientAddr: string; ctx: ForwardContext } | null> {
     const host = hostFromHeader(req.headers.host);
     const endpoint = host ? this.opts.endpoints.getByHost(host) : undefined;
     if (!endpoint) {
@@ -155,8 +177,9 @@ export class PublicIngress {
     const clientAddr = formatClientAddr(clientIp, req.socket.remotePort ?? 0);
     this.logWhenDone(endpoint, req, res, clientIp);
     let forward: boolean;
+    const ctx: ForwardContext = { endpoint, req, res, clientIp, scheme };
     try {
-      forward = await this.beforeForward({ endpoint, req, res, clientIp, scheme });
+      forward = await this.beforeForward(ctx);
     } catch (err) {
       sendText(res, 500, `The sandbox edge failed while applying the endpoint's policy: ${(err as Error).message}\n`);
       return null;
@@ -170,13 +193,15 @@ export class PublicIngress {
       sendText(res, 502, `The agent serving "${endpoint.host}" is not connected to the sandbox edge (endpoint ${endpoint.id}).\n`);
       return null;
     }
-    return { endpoint, session, clientIp, clientAddr };
+    return { endpoint, session, clientIp, clientAddr, ctx };
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse, scheme: 'http' | 'https'): Promise<void> {
+    const hostHandler = this.hostHandlers.get(hostFromHeader(req.headers.host));
+    if (hostHandler) return hostHandler(req, res, scheme);
     const routed = await this.route(req, res, scheme);
     if (!routed) return;
-    const { endpoint, session, clientIp, clientAddr } = routed;
+    const { endpoint, session, clientIp, clientAddr, ctx } = routed;
     let stream: Duplex;
     try {
       stream = session.openProxyStream(endpoint.id, clientAddr, scheme);
@@ -184,11 +209,17 @@ export class PublicIngress {
       sendText(res, 502, `Could not reach the agent serving "${endpoint.host}": ${(err as Error).message}\n`);
       return;
     }
+    const headers = forwardHeaders(req, scheme, clientIp, false);
+    if (ctx.forwardBody) {
+      delete headers['transfer-encoding'];
+      headers['content-length'] = String(ctx.forwardBody.length);
+    }
+    ctx.editRequestHeaders?.(headers);
     const upstream = http.request({
       createConnection: () => stream as Socket,
       method: req.method,
-      path: req.url,
-      headers: forwardHeaders(req, scheme, clientIp, false),
+      path: ctx.forwardPath ?? req.url,
+      headers,
       setHost: false,
     });
     const timeout = setTimeout(() => {
@@ -198,10 +229,23 @@ export class PublicIngress {
     upstream.on('response', (upRes) => {
       clearTimeout(timeout);
       if (res.headersSent || res.writableEnded) return void upstream.destroy();
-      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, filterRawHeaders(upRes.rawHeaders));
-      upRes.pipe(res);
-      upRes.on('error', () => res.destroy());
-      upRes.on('aborted', () => res.destroy());
+      const head: UpstreamResponseHead = { statusCode: upRes.statusCode ?? 502, statusMessage: upRes.statusMessage, rawHeaders: filterRawHeaders(upRes.rawHeaders) };
+      const send = (out: UpstreamResponseHead | null) => {
+        if (out === null || res.headersSent || res.writableEnded) {
+          upRes.resume();
+          return void upstream.destroy();
+        }
+        res.writeHead(out.statusCode, out.statusMessage, out.rawHeaders);
+        upRes.pipe(res);
+        upRes.on('error', () => res.destroy());
+        upRes.on('aborted', () => res.destroy());
+      };
+      if (!ctx.onResponse) return send(head);
+      ctx.onResponse(head).then(send, (err: Error) => {
+        upRes.resume();
+        upstream.destroy();
+        sendText(res, 500, `The sandbox edge failed while applying the endpoint's response policy: ${err.message}\n`);
+      });
     });
     upstream.on('error', (err) => {
       clearTimeout(timeout);
@@ -213,7 +257,8 @@ export class PublicIngress {
       clearTimeout(timeout);
       if (!res.writableFinished) upstream.destroy();
     });
-    req.pipe(upstream);
+    if (ctx.forwardBody) upstream.end(ctx.forwardBody);
+    else req.pipe(upstream);
   }
 
   private async handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, scheme: 'http' | 'https'): Promise<void> {
@@ -225,7 +270,7 @@ export class PublicIngress {
     const routed = await this.route(req, res, scheme);
     if (!routed) return;
     res.detachSocket(socket as Socket);
-    const { endpoint, session, clientIp, clientAddr } = routed;
+    const { endpoint, session, clientIp, clientAddr, ctx } = routed;
     let stream: Duplex;
     try {
       stream = session.openProxyStream(endpoint.id, clientAddr, scheme);
@@ -234,7 +279,8 @@ export class PublicIngress {
       return;
     }
     const headers = forwardHeaders(req, scheme, clientIp, true);
-    let headText = `${req.method} ${req.url} HTTP/${req.httpVersion}\r\n`;
+    ctx.editRequestHeaders?.(headers);
+    let headText = `${req.method} ${ctx.forwardPath ?? req.url} HTTP/${req.httpVersion}\r\n`;
     for (const [name, value] of Object.entries(headers)) {
       for (const v of Array.isArray(value) ? value : [value]) headText += `${name}: ${v}\r\n`;
     }

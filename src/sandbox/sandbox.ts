@@ -10,6 +10,9 @@ import { aclRuleForUser, userLabelFromEmail } from '../team/identity.js';
 import { fingerprintOf } from '../team/team-key.js';
 import { CredentialRegistry, type Credential } from './credentials.js';
 import { SandboxEdge } from './edge.js';
+import { attachPolicyEnforcement, loopbackPublicHosts } from './policy/attach.js';
+import type { PolicyEnforcer } from './policy/enforcer.js';
+import type { StubIdp } from './idp/stub-idp.js';
 import type { EdgeEvent } from './event-log.js';
 
 export const SANDBOX_DOMAIN = 'devtunnel.localhost';
@@ -44,6 +47,10 @@ export interface RunningSandbox {
   credentials: CredentialRegistry;
   demo: DemoTeam;
   demoCredential: Credential;
+  /** The stub identity provider (idp.<domain>) every oauth / openid-connect action signs in with. */
+  idp: StubIdp;
+  /** Traffic Policy enforcement (sessions, compiled policies). */
+  enforcer: PolicyEnforcer;
   info: SandboxInfo;
   /** Edge events with secrets (client secrets in policies) redacted, for printing. */
   onEvent(listener: (event: EdgeEvent) => void): () => void;
@@ -65,6 +72,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     agentPort: options.agentPort,
     httpPort: options.httpPort,
     httpsPort: options.httpsPort,
+    // IPv4 and IPv6 loopback, so IP policies can be exercised with both families.
+    publicHosts: loopbackPublicHosts(),
     credentials,
   });
   try {
@@ -83,6 +92,13 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       authtoken: demoCredential.token,
       credentialId: demoCredential.id,
     });
+    // The stub IdP knows the demo team's OIDC client (client id and secret of every profile whose issuer it is).
+    const { idp, enforcer } = await attachPolicyEnforcement(edge);
+    for (const profile of Object.values(demo.policy.profiles)) {
+      const o = profile.oidc;
+      const secret = o?.client_secret ? demo.secrets[o.client_secret.secret] : undefined;
+      if (o && secret && o.issuer_url.replace(/\/+$/, '') === idp.issuer) idp.registerClient({ clientId: o.client_id, clientSecret: secret });
+    }
     const info: SandboxInfo = {
       event: 'sandbox_ready',
       agent_addr: edge.agentAddr,
@@ -101,6 +117,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       credentials,
       demo,
       demoCredential,
+      idp,
+      enforcer,
       info,
       onEvent: (listener) => edge.events.subscribe((event) => listener(redactEvent(event))),
       describeEvent,
@@ -141,5 +159,7 @@ function describeEvent(event: EdgeEvent): string {
       return `${event.clientIp} ${event.method} ${event.host}${event.path} → ${event.status}`;
     case 'session_closed':
       return `agent session ${event.sessionId} closed: ${event.reason}`;
+    case 'policy_denied':
+      return `${event.clientIp} ${event.method} ${event.host}${event.path} → ${event.status || 'closed'} by policy rule "${event.rule}" (${event.action}): ${event.reason}`;
   }
 }

@@ -1,9 +1,11 @@
 /**
- * Structural check of a Traffic Policy document sent with a Bind (`Opts.TrafficPolicy`,
- * JSON or YAML text). Only the shape is checked here; enforcement happens in the
- * public ingress through its `beforeForward` hook.
+ * Check of a Traffic Policy document sent with a Bind (`Opts.TrafficPolicy`, JSON or YAML
+ * text): its shape here, then each action against what the sandbox enforces
+ * (policy/validate.ts: known actions per phase, configs, CIDRs, CEL). Enforcement happens
+ * in the public ingress through the `beforeForward` hook (policy/enforcer.ts).
  */
 import { parse } from 'yaml';
+import { PolicyValidationError, validatePolicyActions } from './policy/validate.js';
 
 export const POLICY_PHASES = ['on_tcp_connect', 'on_http_request', 'on_http_response'] as const;
 export type PolicyPhase = (typeof POLICY_PHASES)[number];
@@ -42,6 +44,12 @@ export function parseTrafficPolicy(text: string): TrafficPolicyDocument {
     if (rules === null) continue;
     if (!Array.isArray(rules)) throw new TrafficPolicyError(`traffic policy phase "${phase}" must be a list of rules`);
     rules.forEach((rule, i) => checkRule(rule, `${phase}[${i}]`));
+  }
+  try {
+    validatePolicyActions(doc as TrafficPolicyDocument);
+  } catch (err) {
+    if (err instanceof PolicyValidationError) throw new TrafficPolicyError(err.message);
+    throw err;
   }
   return doc as TrafficPolicyDocument;
 }

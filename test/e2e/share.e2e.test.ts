@@ -14,6 +14,7 @@ import { startSampleApp, type SampleApp } from '../support/sample-app.js';
 import { publicRequest } from '../support/public-request.js';
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/sandbox.js';
 import { compileProfile } from '../../src/profiles/compile.js';
+import { signInWithStubIdp } from '../../src/sandbox/idp/sign-in.js';
 import { createDemoTeam } from '../../src/team/demo-team.js';
 
 let keyring: PrivateKeyring;
@@ -108,8 +109,17 @@ describe('login → whoami → share through the sandbox edge', () => {
     expect(session, JSON.stringify(sandbox.edge.sessions())).toBeDefined();
     expect(JSON.parse(session!.metadata)).toMatchObject({ user: 'dev@example.com', team: 'demo', profile: 'sso', policy_version: 1 });
 
+    // The sso profile is enforced: without a session the edge sends the visitor to sign in, and
+    // the app sees nothing. Signed in through the stub IdP, requests carry the session cookie.
+    const seenBefore = app.seen.length;
+    const anonymous = await publicRequest({ url: ready.url as string, path: '/teapot', caPath: sandbox.edge.caPath });
+    expect(anonymous.status).toBe(302);
+    expect(anonymous.headers.location).toContain(`${sandbox.idp.issuer}/authorize?`);
+    expect(app.seen.length).toBe(seenBefore);
+    const { cookie } = await signInWithStubIdp({ url: `${ready.url as string}/teapot`, email: 'dev@example.com', caPath: sandbox.edge.caPath });
+
     // A real request through the tunnel returns the app's exact status, headers and body.
-    const teapot = await publicRequest({ url: ready.url as string, path: '/teapot', caPath: sandbox.edge.caPath });
+    const teapot = await publicRequest({ url: ready.url as string, path: '/teapot', caPath: sandbox.edge.caPath, headers: { cookie } });
     expect(teapot.status, teapot.body.toString()).toBe(418);
     expect(teapot.headers['x-sample']).toBe('yes');
     expect(teapot.headers['content-type']).toBe('text/plain');
@@ -117,14 +127,14 @@ describe('login → whoami → share through the sandbox edge', () => {
 
     // 5 MB POST arrives intact.
     const body = randomBytes(5 * 1024 * 1024);
-    const post = await publicRequest({ url: ready.url as string, method: 'POST', path: '/upload', body, caPath: sandbox.edge.caPath });
+    const post = await publicRequest({ url: ready.url as string, method: 'POST', path: '/upload', body, caPath: sandbox.edge.caPath, headers: { cookie } });
     expect(post.status).toBe(200);
     const echoed = JSON.parse(post.body.toString());
     expect(echoed.bodyLength).toBe(body.length);
     expect(echoed.bodySha256).toBe(createHash('sha256').update(body).digest('hex'));
 
-    // WebSocket echo through the tunnel (plain HTTP ingress, Host-routed).
-    const ws = new WebSocket(`ws://127.0.0.1:${sandbox.edge.httpPort}/ws`, { headers: { host } });
+    // WebSocket echo through the tunnel (plain HTTP ingress, Host-routed), with the session.
+    const ws = new WebSocket(`ws://127.0.0.1:${sandbox.edge.httpPort}/ws`, { headers: { host, cookie } });
     const echo = await new Promise<string>((resolve, reject) => {
       ws.on('open', () => ws.send('ping through devtunnel'));
       ws.on('message', (data) => resolve(data.toString()));

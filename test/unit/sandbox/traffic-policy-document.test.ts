@@ -7,7 +7,7 @@ describe('parseTrafficPolicy', () => {
     expect(parseTrafficPolicy('{"on_http_request":[{"actions":[{"type":"deny","config":{"status_code":403}}]}]}')).toEqual({
       on_http_request: [{ actions: [{ type: 'deny', config: { status_code: 403 } }] }],
     });
-    expect(parseTrafficPolicy('on_tcp_connect: []\non_http_response:\n  - name: h\n    expressions: ["true"]\n    actions: [{type: add-headers}]\n')).toMatchObject({
+    expect(parseTrafficPolicy('on_tcp_connect: []\non_http_response:\n  - name: h\n    expressions: ["true"]\n    actions: [{type: add-headers, config: {headers: {x-a: b}}}]\n')).toMatchObject({
       on_tcp_connect: [],
       on_http_response: [{ name: 'h' }],
     });
