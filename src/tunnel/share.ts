@@ -2,7 +2,7 @@ import { ExitCode, UserError, edgeError, notLoggedInError, policyError, usageErr
 import type { CliContext } from '../cli/context.js';
 import type { TeamPolicy } from '../team/policy-schema.js';
 import { parseUpstream, type Upstream } from './upstream.js';
-import { EdgeRefusal, type Tunnel } from './tunnel-starter.js';
+import { EdgeRefusal, type Tunnel, type TunnelEnd } from './tunnel-starter.js';
 import { loadLogin, readAuthtoken, readTeamSecrets } from '../account/session.js';
 
 export interface ShareRequest {
@@ -17,7 +17,7 @@ export type ShareEvent =
   | { event: 'ready'; url: string; profile: string; local: string; host: string; team: string; user: string }
   | { event: 'reconnecting'; url: string }
   | { event: 'reconnected'; url: string }
-  | { event: 'closed'; url: string; reason: 'interrupted' | 'terminated' };
+  | { event: 'closed'; url: string; reason: 'interrupted' | 'terminated' | 'revoked' | 'stopped' };
 
 const labelPattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -96,10 +96,13 @@ export async function runShare(
   const starter = await ctx.tunnelStarter();
   let tunnel: Tunnel;
   let url = `https://${prepared.host}`;
+  let endedByEdge: (end: TunnelEnd) => void = () => undefined;
+  const ended = new Promise<TunnelEnd>((resolve) => (endedByEdge = resolve));
   try {
     tunnel = await starter.start({
       ...prepared.tunnel,
       onStatusChange: (status) => report(status === 'closed' ? { event: 'reconnecting', url } : { event: 'reconnected', url }),
+      onEnded: (end) => endedByEdge(end),
     });
   } catch (error) {
     if (error instanceof EdgeRefusal) throw edgeRefused(error);
@@ -115,15 +118,41 @@ export async function runShare(
     team: prepared.login.policy.team.id,
     user: prepared.login.email,
   });
-  const signal = await signals.wait();
+  const outcome = await Promise.race([signals.wait(), ended]);
   await tunnel.close();
+  if (typeof outcome === 'object') {
+    report({ event: 'closed', url, reason: outcome.reason });
+    throw accessEnded(outcome);
+  }
+  const signal = outcome;
   const reason = signal === 'SIGINT' ? 'interrupted' : 'terminated';
   report({ event: 'closed', url, reason });
   return signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated;
 }
 
+/** The edge ended a running tunnel: the team admin stopped the session or revoked the credential (exit 5). */
+export function accessEnded(end: TunnelEnd): UserError {
+  const code = end.errorCode ? ` (${end.errorCode})` : '';
+  if (end.reason === 'revoked') {
+    return edgeError('access_revoked', `Your team admin revoked your access: the edge no longer accepts your authtoken${code}. The tunnel is closed.`, [
+      'Ask your team admin for a new invite, then run `devtunnel login` again.',
+    ]);
+  }
+  return edgeError('session_stopped', `Your team admin stopped this tunnel session${end.detail ? ` (${end.detail})` : ''}. The tunnel is closed.`, [
+    'Ask your team admin why before sharing again; `devtunnel share` starts a new session.',
+  ]);
+}
+
+/** Auth refusals that mean the credential itself is gone (deleted or never valid). */
+const REVOKED_CODES = new Set(['ERR_NGROK_107', 'ERR_NGROK_105']);
+
 export function edgeRefused(error: EdgeRefusal): UserError {
   const code = error.errorCode ? ` (${error.errorCode})` : '';
+  if (error.errorCode && REVOKED_CODES.has(error.errorCode)) {
+    return edgeError('access_revoked', `The edge does not accept your authtoken${code}: your team admin revoked your access, or the invite was never valid. ${error.message}`, [
+      'Ask your team admin for a new invite, then run `devtunnel login` again.',
+    ]);
+  }
   return edgeError('edge_refused', `The edge refused the tunnel${code}: ${error.message}`, [
     'Your token may not cover this host, or it was revoked. Check `devtunnel whoami`, or ask your team admin for a new invite.',
   ]);

@@ -15,6 +15,25 @@ export interface TunnelRequest {
   sessionMetadata: string;
   /** Called when the agent loses its session ('closed') and gets it back ('connected'). */
   onStatusChange?: (status: 'connected' | 'closed') => void;
+  /**
+   * Called once when the edge ends the session for good: it sent the Stop command (the team
+   * admin stopped the session or revoked the credential), or it keeps refusing to resume it.
+   * The SDK would otherwise reconnect forever; the caller should close the tunnel and exit.
+   */
+  onEnded?: (end: TunnelEnd) => void;
+}
+
+/** Why the edge ended a tunnel session (see docs/revocation.md). */
+export interface TunnelEnd {
+  /**
+   * `revoked`: the authtoken is no longer accepted (credential deleted);
+   * `stopped`: the edge sent Stop (or refuses to resume this session) but the token still works.
+   */
+  reason: 'revoked' | 'stopped';
+  /** The edge's error code when one was seen, e.g. ERR_NGROK_107. */
+  errorCode?: string;
+  /** The edge's words, when there are any. */
+  detail?: string;
 }
 
 export interface Tunnel {
