@@ -39,6 +39,8 @@ export interface HmacTimestampedSpec {
   /** Splits the signature header (and the timestamp, when it lives there). Undefined when malformed. */
   parse(signatureHeader: string, timestampHeader: string | undefined): Parsed | undefined;
   expectedForm: string;
+  /** The signed bytes, in words (for docs and descriptions). */
+  signedForm: string;
   /** The signed bytes. */
   signed(timestamp: string, body: Buffer): Array<string | Buffer>;
   toleranceSeconds: number;
@@ -74,6 +76,7 @@ const stripeLike = (headerName: string, toleranceSeconds: number, tKey = 't', si
   encoding: 'hex',
   parse: keyValueList(tKey, sigKey),
   expectedForm: `${tKey}=<unix>,${sigKey}=<hex>`,
+  signedForm: 'timestamp + "." + body',
   signed: (t, body) => [t, '.', body],
   toleranceSeconds,
 });
@@ -85,6 +88,7 @@ const colonJoined = (name: string, tsHeader: string, version: string, toleranceS
   encoding: 'hex',
   parse: versioned(version),
   expectedForm: `${version}=<hex>`,
+  signedForm: `"${version}:" + timestamp + ":" + body`,
   signed: (t, body) => [`${version}:`, t, ':', body],
   toleranceSeconds,
 });
@@ -129,6 +133,7 @@ export const HMAC_TIMESTAMPED_SPECS = {
     encoding: 'hex',
     parse: plain,
     expectedForm: '<hex>',
+    signedForm: 'timestamp + ":" + body',
     signed: (t, body) => [t, ':', body],
     toleranceSeconds: FALLBACK_WINDOW_SECONDS,
   },
@@ -139,6 +144,7 @@ export const HMAC_TIMESTAMPED_SPECS = {
     encoding: 'base64',
     parse: plain,
     expectedForm: '<base64>',
+    signedForm: 'timestamp + body (ISO-8601 timestamp)',
     signed: (t, body) => [t, body],
     toleranceSeconds: FALLBACK_WINDOW_SECONDS,
   },
@@ -150,6 +156,7 @@ export const HMAC_TIMESTAMPED_SPECS = {
     encoding: 'base64',
     parse: plain,
     expectedForm: '<base64>',
+    signedForm: 'body + timestamp (ISO-8601; primary or secondary key header)',
     signed: (t, body) => [body, t],
     toleranceSeconds: 600,
   },
@@ -160,6 +167,7 @@ export const HMAC_TIMESTAMPED_SPECS = {
     encoding: 'hex',
     parse: versioned('v1'),
     expectedForm: 'v1=<hex> (space-separated list)',
+    signedForm: '"v1:" + timestamp + ":" + body (ISO-8601 timestamp, UTC)',
     signed: (t, body) => ['v1:', t, ':', body],
     toleranceSeconds: 300,
   },
@@ -193,7 +201,7 @@ export function hmacTimestampedVerifier(spec: HmacTimestampedSpec): SchemeVerifi
     return pass(matched.toString('hex'), spec.toleranceSeconds);
   };
   return {
-    describe: `${sigName}${spec.timestampHeader ? ` + ${spec.timestampHeader}` : ''}: HMAC-SHA256 over the signed timestamp and raw body, ${spec.toleranceSeconds} s tolerance`,
+    describe: `${sigName}${spec.timestampHeader ? ` + ${spec.timestampHeader}` : ''}: ${spec.expectedForm}, ${spec.encoding} HMAC-SHA256 over ${spec.signedForm}, ${spec.toleranceSeconds} s tolerance`,
     verify,
     ...(spec.handshake ? { handshake: (secret: string, request: WebhookRequest, now: Date) => spec.handshake!(secret, request, now, verify) } : {}),
   };
