@@ -17,6 +17,7 @@ export default class Sandbox extends DevtunnelCommand {
     'agent-port': Flags.integer({ description: 'Agent ingress port (0 = any free port).', default: 0, min: 0, max: 65535 }),
     'http-port': Flags.integer({ description: 'Public HTTP ingress port (0 = any free port).', default: 0, min: 0, max: 65535 }),
     'https-port': Flags.integer({ description: 'Public HTTPS ingress port (0 = any free port).', default: 0, min: 0, max: 65535 }),
+    'api-port': Flags.integer({ description: 'REST API port (0 = any free port).', default: 0, min: 0, max: 65535 }),
     'demo-acl': Flags.string({
       description: "ACL rule for the demo developer's credential (testing knob; default bind:*.dev.<domain>).",
       multiple: true,
@@ -34,6 +35,7 @@ export default class Sandbox extends DevtunnelCommand {
       agentPort: flags['agent-port'],
       httpPort: flags['http-port'],
       httpsPort: flags['https-port'],
+      apiPort: flags['api-port'],
       demoAcl: flags['demo-acl'],
     });
     const info = sandbox.info;
@@ -49,6 +51,7 @@ export default class Sandbox extends DevtunnelCommand {
       o.data(`  public ingress  ${info.http_url}  ${info.https_url}`);
       o.data(`  domain          *.${info.domain}`);
       o.data(`  team key        ${info.team_fingerprint}`);
+      o.data(`  REST API        ${info.api_url}  (API key ${info.api_key})`);
       o.data('');
       o.data('Invite code for dev@example.com (a secret: treat it like a password):');
       o.data(`  ${info.invite}`);
@@ -56,6 +59,8 @@ export default class Sandbox extends DevtunnelCommand {
       o.data('In another terminal:');
       o.data('  devtunnel login            # paste the code above');
       o.data('  devtunnel share 3000 --profile sso');
+      o.data('Or act as the team admin against this sandbox (see docs/administrators.md):');
+      o.data(`  devtunnel admin login --team <id> --api-url ${info.api_url} --stdin   # paste the API key`);
       o.data('');
       o.notice('Press Ctrl-C to stop.');
       sandbox.onEvent((event) => o.notice(`[edge] ${sandbox.describeEvent(event)}`));

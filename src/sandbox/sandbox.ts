@@ -13,6 +13,7 @@ import { SandboxEdge } from './edge.js';
 import { attachPolicyEnforcement, loopbackPublicHosts } from './policy/attach.js';
 import type { PolicyEnforcer } from './policy/enforcer.js';
 import type { StubIdp } from './idp/stub-idp.js';
+import { SandboxRestApi } from './rest-api/rest-api.js';
 import type { EdgeEvent } from './event-log.js';
 
 export const SANDBOX_DOMAIN = 'devtunnel.localhost';
@@ -23,6 +24,8 @@ export interface SandboxOptions {
   agentPort?: number;
   httpPort?: number;
   httpsPort?: number;
+  /** Port of the REST API (0 or absent: a free port). */
+  apiPort?: number;
   /** ACL of the demo developer's credential; default `bind:*.dev.<domain>`. */
   demoAcl?: string[];
 }
@@ -40,6 +43,10 @@ export interface SandboxInfo {
   team_fingerprint: string;
   demo_user: string;
   state_dir: string;
+  /** The sandbox's ngrok-compatible REST API (credentials, tunnel sessions): `--api-url`. */
+  api_url: string;
+  /** API key for it, made at start (a secret, but only for this loopback sandbox). */
+  api_key: string;
 }
 
 export interface RunningSandbox {
@@ -51,6 +58,8 @@ export interface RunningSandbox {
   idp: StubIdp;
   /** Traffic Policy enforcement (sessions, compiled policies). */
   enforcer: PolicyEnforcer;
+  /** The REST API subset (credentials, tunnel sessions). */
+  api: SandboxRestApi;
   info: SandboxInfo;
   /** Edge events with secrets (client secrets in policies) redacted, for printing. */
   onEvent(listener: (event: EdgeEvent) => void): () => void;
@@ -76,7 +85,9 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     publicHosts: loopbackPublicHosts(),
     credentials,
   });
+  let api: SandboxRestApi | undefined;
   try {
+    api = await SandboxRestApi.listen({ credentials, edge, port: options.apiPort });
     const label = userLabelFromEmail(DEMO_EMAIL);
     const demoCredential = credentials.create({
       description: `${DEMO_EMAIL} (sandbox demo developer)`,
@@ -111,7 +122,10 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       team_fingerprint: fingerprintOf(demo.teamKey.publicKey),
       demo_user: DEMO_EMAIL,
       state_dir: options.stateDir,
+      api_url: api.url,
+      api_key: api.apiKey,
     };
+    const restApi = api;
     return {
       edge,
       credentials,
@@ -119,12 +133,17 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       demoCredential,
       idp,
       enforcer,
+      api: restApi,
       info,
       onEvent: (listener) => edge.events.subscribe((event) => listener(redactEvent(event))),
       describeEvent,
-      close: () => edge.close(),
+      close: async () => {
+        await restApi.close();
+        await edge.close();
+      },
     };
   } catch (error) {
+    await api?.close();
     await edge.close();
     throw error;
   }
