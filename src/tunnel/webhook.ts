@@ -14,8 +14,8 @@ import type { TeamPolicy, WebhookProfile } from '../team/policy-schema.js';
 import type { LoginState } from '../team/team-store.js';
 import { cannotPrompt } from '../ui/prompter.js';
 import { loadLogin, readAuthtoken } from '../account/session.js';
-import { edgeRefused } from './share.js';
-import { EdgeRefusal, type Tunnel } from './tunnel-starter.js';
+import { accessEnded, edgeRefused } from './share.js';
+import { EdgeRefusal, type Tunnel, type TunnelEnd } from './tunnel-starter.js';
 import { parseUpstream } from './upstream.js';
 import { webhookSettingsHint } from './webhook-hints.js';
 
@@ -38,7 +38,7 @@ export type WebhookEvent =
   | { event: 'ready'; url: string; provider: string; local: string; host: string; team: string; user: string; secret_source: SecretSource; hint: string }
   | { event: 'reconnecting'; url: string }
   | { event: 'reconnected'; url: string }
-  | { event: 'closed'; url: string; reason: 'interrupted' | 'terminated' };
+  | { event: 'closed'; url: string; reason: 'interrupted' | 'terminated' | 'revoked' | 'stopped' };
 
 const labelPattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const pathPattern = /^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/;
@@ -191,10 +191,14 @@ export async function runWebhook(
   const starter = await ctx.tunnelStarter();
   let url = `https://${prepared.host}`;
   let tunnel: Tunnel;
+  // The edge's Stop / revocation ends the tunnel (exit 5) instead of endless reconnects (docs/revocation.md).
+  let endedByEdge: (end: TunnelEnd) => void = () => undefined;
+  const ended = new Promise<TunnelEnd>((resolve) => (endedByEdge = resolve));
   try {
     tunnel = await starter.start({
       ...prepared.tunnel,
       onStatusChange: (status) => report(status === 'closed' ? { event: 'reconnecting', url } : { event: 'reconnected', url }),
+      onEnded: (end) => endedByEdge(end),
     });
   } catch (error) {
     if (error instanceof EdgeRefusal) throw edgeRefused(error);
@@ -212,8 +216,13 @@ export async function runWebhook(
     secret_source: prepared.secretSource,
     hint: webhookSettingsHint(prepared.provider.id, prepared.provider.name),
   });
-  const signal = await signals.wait();
+  const outcome = await Promise.race([signals.wait(), ended]);
   await tunnel.close();
+  if (typeof outcome === 'object') {
+    report({ event: 'closed', url, reason: outcome.reason });
+    throw accessEnded(outcome);
+  }
+  const signal = outcome;
   report({ event: 'closed', url, reason: signal === 'SIGINT' ? 'interrupted' : 'terminated' });
   return signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated;
 }
