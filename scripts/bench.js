@@ -168,7 +168,7 @@ async function main() {
 
   // 3 + 4. Throughput and memory, one tunnel of each kind up at a time.
   const ingress = `http://127.0.0.1:${new URL(info.http_url).port}/`;
-  const idp = await import(path.join(root, 'dist', 'sandbox', 'idp', 'sign-in.js')).catch(() => undefined);
+  const idp = await import(path.join(root, 'dist', 'sandbox', 'idp', 'index.js')).catch(() => undefined);
   const headersFor = async (name) => {
     const host = `${name}.${invite.userLabel}.${invite.policy.domain}`;
     const headers = { host };

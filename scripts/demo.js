@@ -81,7 +81,9 @@ function request(url, opts = {}) {
 
 async function main() {
   step('Starting a local app on a random port');
+  let appRequests = 0;
   const app = http.createServer((req, res) => {
+    appRequests++;
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end(`Hello from localhost! You are ${req.headers['x-devtunnel-user'] ?? 'anonymous'} (${req.method} ${req.url})\n`);
   });
@@ -113,7 +115,7 @@ async function main() {
   show(`HTTP ${anonymous.status}${anonymous.headers.location ? ` → ${anonymous.headers.location}` : ''}`);
 
   let cookie;
-  const idp = await import(path.join(root, 'dist', 'sandbox', 'idp', 'sign-in.js')).catch(() => undefined);
+  const idp = await import(path.join(root, 'dist', 'sandbox', 'idp', 'index.js')).catch(() => undefined);
   if (idp?.signInWithStubIdp) {
     step('Signing in at the sandbox identity provider as dev@example.com');
     ({ cookie } = await idp.signInWithStubIdp({ url: viaHttp, email: 'dev@example.com', caPath: info.ca_path }));
@@ -123,6 +125,15 @@ async function main() {
   const signedIn = await request(viaHttp, { path: '/hello', headers: cookie ? { cookie } : {} });
   show(`HTTP ${signedIn.status}\n${signedIn.body.trim()}`);
   if (signedIn.status !== 200 || !signedIn.body.includes('Hello from localhost')) throw new Error('the request did not reach the local app');
+
+  if (idp?.signInWithStubIdp) {
+    step('Signing in as eve@evil.test, who is outside the profile (example.com accounts only)');
+    const eve = await idp.signInWithStubIdp({ url: viaHttp, email: 'eve@evil.test', caPath: info.ca_path });
+    const seenBefore = appRequests;
+    const denied = await request(viaHttp, { path: '/hello', headers: { cookie: eve.cookie } });
+    if (denied.status !== 403 || appRequests !== seenBefore) throw new Error('a visitor outside the profile was not refused at the edge');
+    show(`HTTP ${denied.status} — refused at the edge; the local app never saw the request`);
+  }
 
   step('Ctrl-C on the share (SIGINT): the endpoint is closed at the edge');
   share.child.kill('SIGINT');
