@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { DevtunnelCommand } from '../cli/base-command.js';
 import { waitForStopSignal } from '../cli/signals.js';
 import { runShare, type ShareEvent } from '../tunnel/share.js';
+import { printLifecycleEvent } from '../ui/tunnel-events.js';
 
 export default class Share extends DevtunnelCommand {
   static override summary = 'Expose a local app on your team domain, behind a team-approved profile.';
@@ -37,22 +38,10 @@ export default class Share extends DevtunnelCommand {
     const signals = waitForStopSignal();
     const report = (event: ShareEvent) => {
       if (ctx.out.json) return ctx.out.jsonLine(event);
-      switch (event.event) {
-        case 'ready':
-          ctx.out.data(event.url);
-          ctx.out.notice(`Sharing ${event.local} as ${event.url} (profile ${event.profile}, team ${event.team}).`);
-          ctx.out.notice('Press Ctrl-C to stop.');
-          break;
-        case 'reconnecting':
-          ctx.out.notice('Connection to the edge lost; reconnecting…');
-          break;
-        case 'reconnected':
-          ctx.out.notice('Reconnected.');
-          break;
-        case 'closed':
-          ctx.out.notice(`Stopped sharing ${event.url}.`);
-          break;
-      }
+      if (event.event !== 'ready') return printLifecycleEvent(ctx.out, event, (url) => `Stopped sharing ${url}.`);
+      ctx.out.data(event.url);
+      ctx.out.notice(`Sharing ${event.local} as ${event.url} (profile ${event.profile}, team ${event.team}).`);
+      ctx.out.notice('Press Ctrl-C to stop.');
     };
     const exitCode = await runShare(
       ctx,

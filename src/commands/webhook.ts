@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { DevtunnelCommand } from '../cli/base-command.js';
 import { waitForStopSignal } from '../cli/signals.js';
 import { runWebhook, type WebhookEvent } from '../tunnel/webhook.js';
+import { printLifecycleEvent } from '../ui/tunnel-events.js';
 
 export default class Webhook extends DevtunnelCommand {
   static override summary = 'Receive a provider\'s webhooks on a local port, signature-verified at the edge.';
@@ -31,23 +32,11 @@ export default class Webhook extends DevtunnelCommand {
     const signals = waitForStopSignal();
     const report = (event: WebhookEvent) => {
       if (ctx.out.json) return ctx.out.jsonLine(event);
-      switch (event.event) {
-        case 'ready':
-          ctx.out.data(event.url);
-          ctx.out.notice(`Receiving ${event.provider} webhooks at ${event.url} → ${event.local}; only requests with a valid signature get through.`);
-          ctx.out.notice(`Where to paste it: ${event.hint}`);
-          ctx.out.notice('Press Ctrl-C to stop.');
-          break;
-        case 'reconnecting':
-          ctx.out.notice('Connection to the edge lost; reconnecting…');
-          break;
-        case 'reconnected':
-          ctx.out.notice('Reconnected.');
-          break;
-        case 'closed':
-          ctx.out.notice(`Stopped receiving webhooks at ${event.url}.`);
-          break;
-      }
+      if (event.event !== 'ready') return printLifecycleEvent(ctx.out, event, (url) => `Stopped receiving webhooks at ${url}.`);
+      ctx.out.data(event.url);
+      ctx.out.notice(`Receiving ${event.provider} webhooks at ${event.url} → ${event.local}; only requests with a valid signature get through.`);
+      ctx.out.notice(`Where to paste it: ${event.hint}`);
+      ctx.out.notice('Press Ctrl-C to stop.');
     };
     const exitCode = await runWebhook(
       ctx,

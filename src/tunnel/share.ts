@@ -1,8 +1,10 @@
-import { ExitCode, UserError, edgeError, notLoggedInError, policyError, usageError } from '../errors.js';
+import { UserError, notLoggedInError, policyError, usageError } from '../errors.js';
 import type { CliContext } from '../cli/context.js';
 import type { TeamPolicy } from '../team/policy-schema.js';
 import { parseUpstream, type Upstream } from './upstream.js';
-import { EdgeRefusal, type Tunnel, type TunnelEnd } from './tunnel-starter.js';
+import { holdTunnel, type TunnelLifecycleEvent } from './tunnel-session.js';
+
+export { accessEnded, edgeRefused } from './tunnel-session.js';
 import { loadLogin, readAuthtoken, readTeamSecrets } from '../account/session.js';
 
 export interface ShareRequest {
@@ -13,11 +15,8 @@ export interface ShareRequest {
 }
 
 /** Events a running share reports; `--json` prints each as one line. */
-export type ShareEvent =
-  | { event: 'ready'; url: string; profile: string; local: string; host: string; team: string; user: string }
-  | { event: 'reconnecting'; url: string }
-  | { event: 'reconnected'; url: string }
-  | { event: 'closed'; url: string; reason: 'interrupted' | 'terminated' | 'revoked' | 'stopped' };
+export type ShareReady = { event: 'ready'; url: string; profile: string; local: string; host: string; team: string; user: string };
+export type ShareEvent = ShareReady | TunnelLifecycleEvent;
 
 const labelPattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -82,9 +81,8 @@ export function unknownProfile(name: string, policy: TeamPolicy): UserError {
 }
 
 /**
- * Starts the tunnel and keeps it until a signal arrives. Returns the exit code the
- * process should end with (130 for Ctrl-C, 143 for SIGTERM), after the edge has
- * been told the endpoint is gone.
+ * Starts the tunnel and keeps it until a signal arrives or the edge ends it. Returns the exit
+ * code (130 for Ctrl-C, 143 for SIGTERM) after the edge has been told the endpoint is gone.
  */
 export async function runShare(
   ctx: CliContext,
@@ -93,67 +91,19 @@ export async function runShare(
   signals: { wait(): Promise<'SIGINT' | 'SIGTERM'> },
 ): Promise<number> {
   const prepared = await prepareShare(ctx, request);
-  const starter = await ctx.tunnelStarter();
-  let tunnel: Tunnel;
-  let url = `https://${prepared.host}`;
-  let endedByEdge: (end: TunnelEnd) => void = () => undefined;
-  const ended = new Promise<TunnelEnd>((resolve) => (endedByEdge = resolve));
-  try {
-    tunnel = await starter.start({
-      ...prepared.tunnel,
-      onStatusChange: (status) => report(status === 'closed' ? { event: 'reconnecting', url } : { event: 'reconnected', url }),
-      onEnded: (end) => endedByEdge(end),
-    });
-  } catch (error) {
-    if (error instanceof EdgeRefusal) throw edgeRefused(error);
-    throw error;
-  }
-  url = tunnel.url;
-  report({
-    event: 'ready',
-    url,
-    profile: request.profile,
-    local: prepared.upstream.display,
-    host: prepared.host,
-    team: prepared.login.policy.team.id,
-    user: prepared.login.email,
+  return holdTunnel({
+    starter: await ctx.tunnelStarter(),
+    request: prepared.tunnel,
+    ready: (url): ShareReady => ({
+      event: 'ready',
+      url,
+      profile: request.profile,
+      local: prepared.upstream.display,
+      host: prepared.host,
+      team: prepared.login.policy.team.id,
+      user: prepared.login.email,
+    }),
+    report,
+    signals,
   });
-  const outcome = await Promise.race([signals.wait(), ended]);
-  await tunnel.close();
-  if (typeof outcome === 'object') {
-    report({ event: 'closed', url, reason: outcome.reason });
-    throw accessEnded(outcome);
-  }
-  const signal = outcome;
-  const reason = signal === 'SIGINT' ? 'interrupted' : 'terminated';
-  report({ event: 'closed', url, reason });
-  return signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated;
-}
-
-/** The edge ended a running tunnel: the team admin stopped the session or revoked the credential (exit 5). */
-export function accessEnded(end: TunnelEnd): UserError {
-  const code = end.errorCode ? ` (${end.errorCode})` : '';
-  if (end.reason === 'revoked') {
-    return edgeError('access_revoked', `Your team admin revoked your access: the edge no longer accepts your authtoken${code}. The tunnel is closed.`, [
-      'Ask your team admin for a new invite, then run `devtunnel login` again.',
-    ]);
-  }
-  return edgeError('session_stopped', `Your team admin stopped this tunnel session${end.detail ? ` (${end.detail})` : ''}. The tunnel is closed.`, [
-    'Ask your team admin why before sharing again; `devtunnel share` starts a new session.',
-  ]);
-}
-
-/** Auth refusals that mean the credential itself is gone (deleted or never valid). */
-const REVOKED_CODES = new Set(['ERR_NGROK_107', 'ERR_NGROK_105']);
-
-export function edgeRefused(error: EdgeRefusal): UserError {
-  const code = error.errorCode ? ` (${error.errorCode})` : '';
-  if (error.errorCode && REVOKED_CODES.has(error.errorCode)) {
-    return edgeError('access_revoked', `The edge does not accept your authtoken${code}: your team admin revoked your access, or the invite was never valid. ${error.message}`, [
-      'Ask your team admin for a new invite, then run `devtunnel login` again.',
-    ]);
-  }
-  return edgeError('edge_refused', `The edge refused the tunnel${code}: ${error.message}`, [
-    'Your token may not cover this host, or it was revoked. Check `devtunnel whoami`, or ask your team admin for a new invite.',
-  ]);
 }

@@ -6,7 +6,7 @@
  * Policy handed to the SDK: never in argv, files, output or error text.
  */
 import type { CliContext } from '../cli/context.js';
-import { ExitCode, notLoggedInError, policyError, usageError, UserError } from '../errors.js';
+import { notLoggedInError, policyError, usageError, UserError } from '../errors.js';
 import { findWebhookProvider, suggestWebhookProviders, type WebhookProvider } from '../profiles/webhook-providers.js';
 import { webhookSecretAccount } from '../secrets/accounts.js';
 import type { SecretStore } from '../secrets/secret-store.js';
@@ -14,8 +14,7 @@ import type { TeamPolicy, WebhookProfile } from '../team/policy-schema.js';
 import type { LoginState } from '../team/team-store.js';
 import { cannotPrompt } from '../ui/prompter.js';
 import { loadLogin, readAuthtoken } from '../account/session.js';
-import { accessEnded, edgeRefused } from './share.js';
-import { EdgeRefusal, type Tunnel, type TunnelEnd } from './tunnel-starter.js';
+import { holdTunnel, type TunnelLifecycleEvent } from './tunnel-session.js';
 import { parseUpstream } from './upstream.js';
 import { webhookSettingsHint } from './webhook-hints.js';
 
@@ -34,11 +33,18 @@ export interface WebhookRequest {
 export type SecretSource = 'keychain' | 'prompt' | 'stdin' | 'env' | 'none';
 
 /** Events a running webhook tunnel reports; `--json` prints each as one line. */
-export type WebhookEvent =
-  | { event: 'ready'; url: string; provider: string; local: string; host: string; team: string; user: string; secret_source: SecretSource; hint: string }
-  | { event: 'reconnecting'; url: string }
-  | { event: 'reconnected'; url: string }
-  | { event: 'closed'; url: string; reason: 'interrupted' | 'terminated' | 'revoked' | 'stopped' };
+export type WebhookReady = {
+  event: 'ready';
+  url: string;
+  provider: string;
+  local: string;
+  host: string;
+  team: string;
+  user: string;
+  secret_source: SecretSource;
+  hint: string;
+};
+export type WebhookEvent = WebhookReady | TunnelLifecycleEvent;
 
 const labelPattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const pathPattern = /^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/;
@@ -178,8 +184,8 @@ export async function prepareWebhook(ctx: CliContext, request: WebhookRequest) {
 }
 
 /**
- * Starts the webhook tunnel and keeps it until a signal arrives. Returns the exit code (130 for
- * Ctrl-C, 143 for SIGTERM) after the edge has been told the endpoint is gone.
+ * Starts the webhook tunnel and keeps it until a signal arrives or the edge ends it. Returns the
+ * exit code (130 for Ctrl-C, 143 for SIGTERM) after the edge has been told the endpoint is gone.
  */
 export async function runWebhook(
   ctx: CliContext,
@@ -188,41 +194,22 @@ export async function runWebhook(
   signals: { wait(): Promise<'SIGINT' | 'SIGTERM'> },
 ): Promise<number> {
   const prepared = await prepareWebhook(ctx, request);
-  const starter = await ctx.tunnelStarter();
-  let url = `https://${prepared.host}`;
-  let tunnel: Tunnel;
-  // The edge's Stop / revocation ends the tunnel (exit 5) instead of endless reconnects (docs/revocation.md).
-  let endedByEdge: (end: TunnelEnd) => void = () => undefined;
-  const ended = new Promise<TunnelEnd>((resolve) => (endedByEdge = resolve));
-  try {
-    tunnel = await starter.start({
-      ...prepared.tunnel,
-      onStatusChange: (status) => report(status === 'closed' ? { event: 'reconnecting', url } : { event: 'reconnected', url }),
-      onEnded: (end) => endedByEdge(end),
-    });
-  } catch (error) {
-    if (error instanceof EdgeRefusal) throw edgeRefused(error);
-    throw error;
-  }
-  url = `${tunnel.url}${prepared.path ?? ''}`;
-  report({
-    event: 'ready',
-    url,
-    provider: prepared.provider.id,
-    local: prepared.upstream.display,
-    host: prepared.host,
-    team: prepared.login.policy.team.id,
-    user: prepared.login.email,
-    secret_source: prepared.secretSource,
-    hint: webhookSettingsHint(prepared.provider.id, prepared.provider.name),
+  return holdTunnel({
+    starter: await ctx.tunnelStarter(),
+    request: prepared.tunnel,
+    publicUrl: (tunnelUrl) => `${tunnelUrl}${prepared.path ?? ''}`,
+    ready: (url): WebhookReady => ({
+      event: 'ready',
+      url,
+      provider: prepared.provider.id,
+      local: prepared.upstream.display,
+      host: prepared.host,
+      team: prepared.login.policy.team.id,
+      user: prepared.login.email,
+      secret_source: prepared.secretSource,
+      hint: webhookSettingsHint(prepared.provider.id, prepared.provider.name),
+    }),
+    report,
+    signals,
   });
-  const outcome = await Promise.race([signals.wait(), ended]);
-  await tunnel.close();
-  if (typeof outcome === 'object') {
-    report({ event: 'closed', url, reason: outcome.reason });
-    throw accessEnded(outcome);
-  }
-  const signal = outcome;
-  report({ event: 'closed', url, reason: signal === 'SIGINT' ? 'interrupted' : 'terminated' });
-  return signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated;
 }

@@ -1,0 +1,85 @@
+/**
+ * The life of one running tunnel, shared by `share` and `webhook`: start it, report it ready,
+ * hold it until Ctrl-C / SIGTERM or until the edge ends it (Stop, revocation), close it at the
+ * edge, and say how it ended. The commands differ only in what they prepare and report.
+ */
+import { ExitCode, UserError, edgeError } from '../errors.js';
+import { EdgeRefusal, type Tunnel, type TunnelEnd, type TunnelRequest, type TunnelStarter } from './tunnel-starter.js';
+
+/** Lifecycle events every long-running tunnel command prints (one JSON line each with --json). */
+export type TunnelLifecycleEvent =
+  | { event: 'reconnecting'; url: string }
+  | { event: 'reconnected'; url: string }
+  | { event: 'closed'; url: string; reason: 'interrupted' | 'terminated' | 'revoked' | 'stopped' };
+
+export interface HoldTunnelOptions<Ready> {
+  starter: TunnelStarter;
+  request: Omit<TunnelRequest, 'onStatusChange' | 'onEnded'>;
+  /** The URL to show once the edge gave one (webhook appends its path). */
+  publicUrl?: (tunnelUrl: string) => string;
+  /** Builds the `ready` event from the URL. */
+  ready: (url: string) => Ready;
+  report: (event: Ready | TunnelLifecycleEvent) => void;
+  signals: { wait(): Promise<'SIGINT' | 'SIGTERM'> };
+}
+
+/**
+ * Runs the tunnel to its end. Returns the exit code for a signal (130 / 143), after the
+ * endpoint was closed at the edge; throws exit 5 when the edge refused or ended it.
+ */
+export async function holdTunnel<Ready>(opts: HoldTunnelOptions<Ready>): Promise<number> {
+  let url = `https://${opts.request.domain}`;
+  let endedByEdge: (end: TunnelEnd) => void = () => undefined;
+  const ended = new Promise<TunnelEnd>((resolve) => (endedByEdge = resolve));
+  let tunnel: Tunnel;
+  try {
+    tunnel = await opts.starter.start({
+      ...opts.request,
+      onStatusChange: (status) => opts.report(status === 'closed' ? { event: 'reconnecting', url } : { event: 'reconnected', url }),
+      // The edge's Stop / revocation ends the tunnel instead of endless reconnects (docs/revocation.md).
+      onEnded: (end) => endedByEdge(end),
+    });
+  } catch (error) {
+    if (error instanceof EdgeRefusal) throw edgeRefused(error);
+    throw error;
+  }
+  url = opts.publicUrl ? opts.publicUrl(tunnel.url) : tunnel.url;
+  opts.report(opts.ready(url));
+  const outcome = await Promise.race([opts.signals.wait(), ended]);
+  await tunnel.close();
+  if (typeof outcome === 'object') {
+    opts.report({ event: 'closed', url, reason: outcome.reason });
+    throw accessEnded(outcome);
+  }
+  opts.report({ event: 'closed', url, reason: outcome === 'SIGINT' ? 'interrupted' : 'terminated' });
+  return outcome === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated;
+}
+
+/** The edge ended a running tunnel: the team admin stopped the session or revoked the credential (exit 5). */
+export function accessEnded(end: TunnelEnd): UserError {
+  const code = end.errorCode ? ` (${end.errorCode})` : '';
+  if (end.reason === 'revoked') {
+    return edgeError('access_revoked', `Your team admin revoked your access: the edge no longer accepts your authtoken${code}. The tunnel is closed.`, [
+      'Ask your team admin for a new invite, then run `devtunnel login` again.',
+    ]);
+  }
+  return edgeError('session_stopped', `Your team admin stopped this tunnel session${end.detail ? ` (${end.detail})` : ''}. The tunnel is closed.`, [
+    'Ask your team admin why before sharing again; `devtunnel share` starts a new session.',
+  ]);
+}
+
+/** Auth refusals that mean the credential itself is gone (deleted or never valid). */
+const REVOKED_CODES = new Set(['ERR_NGROK_107', 'ERR_NGROK_105']);
+
+/** An edge refusal at start (bad token, ACL, invalid policy) as the user-facing error (exit 5). */
+export function edgeRefused(error: EdgeRefusal): UserError {
+  const code = error.errorCode ? ` (${error.errorCode})` : '';
+  if (error.errorCode && REVOKED_CODES.has(error.errorCode)) {
+    return edgeError('access_revoked', `The edge does not accept your authtoken${code}: your team admin revoked your access, or the invite was never valid. ${error.message}`, [
+      'Ask your team admin for a new invite, then run `devtunnel login` again.',
+    ]);
+  }
+  return edgeError('edge_refused', `The edge refused the tunnel${code}: ${error.message}`, [
+    'Your token may not cover this host, or it was revoked. Check `devtunnel whoami`, or ask your team admin for a new invite.',
+  ]);
+}
