@@ -2,7 +2,7 @@ import { UserError, notLoggedInError, policyError, usageError } from '../errors.
 import type { CliContext } from '../cli/context.js';
 import type { TeamPolicy } from '../team/policy-schema.js';
 import { parseUpstream, type Upstream } from './upstream.js';
-import { holdTunnel, type TunnelLifecycleEvent } from './tunnel-session.js';
+import { holdTunnel, teamTunnelRequest, type TunnelLifecycleEvent } from './tunnel-session.js';
 
 export { accessEnded, edgeRefused } from './tunnel-session.js';
 import { loadLogin, readAuthtoken, readTeamSecrets } from '../account/session.js';
@@ -53,21 +53,16 @@ export async function prepareShare(ctx: CliContext, request: ShareRequest) {
     upstream,
     host,
     login,
-    tunnel: {
-      serverAddr: policy.ingress.server_addr,
-      rootCas: policy.ingress.root_cas,
+    tunnel: teamTunnelRequest({
+      policy,
+      email: login.email,
+      version: ctx.version,
       authtoken,
-      domain: host,
-      upstream: upstream.addr,
+      host,
+      upstreamAddr: upstream.addr,
       trafficPolicy: serializePolicy(document),
-      sessionMetadata: JSON.stringify({
-        user: login.email,
-        team: policy.team.id,
-        profile: request.profile,
-        devtunnel: ctx.version,
-        policy_version: policy.version,
-      }),
-    },
+      extra: { profile: request.profile },
+    }),
   };
 }
 

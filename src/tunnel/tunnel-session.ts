@@ -4,7 +4,40 @@
  * edge, and say how it ended. The commands differ only in what they prepare and report.
  */
 import { ExitCode, UserError, edgeError } from '../errors.js';
+import type { TeamPolicy } from '../team/policy-schema.js';
 import { EdgeRefusal, type Tunnel, type TunnelEnd, type TunnelRequest, type TunnelStarter } from './tunnel-starter.js';
+
+/**
+ * The TunnelRequest for an endpoint of the team: the team's ingress and trust, the developer's
+ * token, the compiled Traffic Policy, and session metadata saying who runs what (`extra` adds the
+ * command's own keys, e.g. the profile).
+ */
+export function teamTunnelRequest(opts: {
+  policy: TeamPolicy;
+  email: string;
+  version: string;
+  authtoken: string;
+  host: string;
+  upstreamAddr: string;
+  trafficPolicy: string;
+  extra: Record<string, string>;
+}): Omit<TunnelRequest, 'onStatusChange' | 'onEnded'> {
+  return {
+    serverAddr: opts.policy.ingress.server_addr,
+    rootCas: opts.policy.ingress.root_cas,
+    authtoken: opts.authtoken,
+    domain: opts.host,
+    upstream: opts.upstreamAddr,
+    trafficPolicy: opts.trafficPolicy,
+    sessionMetadata: JSON.stringify({
+      user: opts.email,
+      team: opts.policy.team.id,
+      ...opts.extra,
+      devtunnel: opts.version,
+      policy_version: opts.policy.version,
+    }),
+  };
+}
 
 /** Lifecycle events every long-running tunnel command prints (one JSON line each with --json). */
 export type TunnelLifecycleEvent =

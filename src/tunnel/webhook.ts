@@ -14,7 +14,7 @@ import type { TeamPolicy, WebhookProfile } from '../team/policy-schema.js';
 import type { LoginState } from '../team/team-store.js';
 import { cannotPrompt } from '../ui/prompter.js';
 import { loadLogin, readAuthtoken } from '../account/session.js';
-import { holdTunnel, type TunnelLifecycleEvent } from './tunnel-session.js';
+import { holdTunnel, teamTunnelRequest, type TunnelLifecycleEvent } from './tunnel-session.js';
 import { parseUpstream } from './upstream.js';
 import { webhookSettingsHint } from './webhook-hints.js';
 
@@ -164,22 +164,16 @@ export async function prepareWebhook(ctx: CliContext, request: WebhookRequest) {
     provider,
     path,
     secretSource: source,
-    tunnel: {
-      serverAddr: policy.ingress.server_addr,
-      rootCas: policy.ingress.root_cas,
+    tunnel: teamTunnelRequest({
+      policy,
+      email: login.email,
+      version: ctx.version,
       authtoken,
-      domain: host,
-      upstream: upstream.addr,
+      host,
+      upstreamAddr: upstream.addr,
       trafficPolicy: serializePolicy(document),
-      sessionMetadata: JSON.stringify({
-        user: login.email,
-        team: policy.team.id,
-        webhook: provider.id,
-        profile: `webhooks.${found.key}`,
-        devtunnel: ctx.version,
-        policy_version: policy.version,
-      }),
-    },
+      extra: { webhook: provider.id, profile: `webhooks.${found.key}` },
+    }),
   };
 }
 
