@@ -15,6 +15,12 @@ export abstract class DevtunnelCommand extends Command {
     'no-color': Flags.boolean({ description: 'Turn off colour in human output.', helpGroup: 'GLOBAL' }),
   };
 
+  /**
+   * Whether to say which keychain store holds the secrets (e.g. "kernel keyring: until reboot").
+   * Commands that store secrets say it; the rest stay quiet, or every command would repeat it.
+   */
+  static showKeychainNotice = false;
+
   private builtContext: CliContext | undefined;
 
   /** The context for this run; built on first use with the parsed `--no-color`. */
@@ -23,6 +29,7 @@ export abstract class DevtunnelCommand extends Command {
       json: this.jsonEnabled(),
       noColor,
       version: this.config.version,
+      showKeychainNotice: (this.constructor as typeof DevtunnelCommand).showKeychainNotice,
     });
     return this.builtContext;
   }
@@ -65,7 +72,7 @@ export abstract class DevtunnelCommand extends Command {
   }
 }
 
-function buildContext(opts: { json: boolean; noColor: boolean; version: string }): CliContext {
+function buildContext(opts: { json: boolean; noColor: boolean; version: string; showKeychainNotice: boolean }): CliContext {
   const env = process.env;
   const tty = {
     stdin: Boolean(process.stdin.isTTY),
@@ -96,7 +103,7 @@ function buildContext(opts: { json: boolean; noColor: boolean; version: string }
       (teamStore ??= import('../team/team-store.js').then(({ TeamStore }) => new TeamStore({ cwd: env.DEVTUNNEL_CONFIG_DIR }))),
     secretStore: () =>
       (secretStore ??= import('../secrets/open-secret-store.js').then(({ openSecretStore }) =>
-        openSecretStore({ env, notice: (line) => ctx.out.notice(line) }),
+        openSecretStore({ env, notice: opts.showKeychainNotice ? (line) => ctx.out.notice(line) : undefined }),
       )),
     tunnelStarter: () =>
       (tunnelStarter ??= import('../tunnel/ngrok-tunnel-starter.js').then(({ NgrokTunnelStarter }) => {

@@ -3,6 +3,7 @@ import { DevtunnelCommand } from '../cli/base-command.js';
 import { login, readInviteCode, type LoginResult } from '../account/login.js';
 
 export default class Login extends DevtunnelCommand {
+  static override showKeychainNotice = true;
   static override summary = 'Join your team with an invite code.';
   static override description =
     'Verifies the invite (team signature, expiry, policy), stores the ACL-bound authtoken and team secrets in the OS keychain, and keeps the signed team policy and the team key locally. Logging in again replaces the previous login cleanly.';
@@ -32,8 +33,10 @@ export default class Login extends DevtunnelCommand {
     out.data(`Team key fingerprint: ${result.key_fingerprint}`);
     out.data(`Authtoken stored in: ${result.keychain}`);
     out.data(`Policy version ${result.policy_version}; approved profiles: ${result.profiles.join(', ')}`);
-    if (result.webhooks.length > 0) out.data(`Approved webhook providers: ${result.webhooks.join(', ')}`);
-    out.data(`Next: devtunnel share 3000 --profile ${result.profiles[0] ?? '<profile>'}`);
+    if (result.webhooks.length > 8) out.data(`Approved webhook providers: ${result.webhooks.length} (see \`devtunnel profiles\`)`);
+    else if (result.webhooks.length > 0) out.data(`Approved webhook providers: ${result.webhooks.join(', ')}`);
+    const suggested = result.profiles.includes('sso') ? 'sso' : (result.profiles[0] ?? '<profile>');
+    out.data(`Next: devtunnel share 3000 --profile ${suggested}`);
     return result;
   }
 }

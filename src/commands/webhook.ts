@@ -5,6 +5,7 @@ import { runWebhook, type WebhookEvent } from '../tunnel/webhook.js';
 import { printLifecycleEvent } from '../ui/tunnel-events.js';
 
 export default class Webhook extends DevtunnelCommand {
+  static override showKeychainNotice = true;
   static override summary = 'Receive a provider\'s webhooks on a local port, signature-verified at the edge.';
   static override description =
     'Starts an endpoint <provider>.<you>.<team domain> that only lets through requests carrying a valid signature from the provider (checked by ngrok\'s edge with your signing secret, including timestamp windows and replays). The team policy must approve a webhook profile for the provider. The signing secret is asked for once and kept in the OS keychain; --rotate-secret replaces it. Prints the URL to paste into the provider\'s webhook settings and runs until Ctrl-C.';

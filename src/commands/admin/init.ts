@@ -4,6 +4,7 @@ import { apiUrlFlag } from '../../admin/flags.js';
 import type { InitResult } from '../../admin/admin.js';
 
 export default class AdminInit extends DevtunnelCommand {
+  static override showKeychainNotice = true;
   static override summary = 'Set up a team: make its signing key and write a starter policy.yaml.';
   static override description =
     "Makes the team's Ed25519 key (the private half goes into the OS keychain as admin-key:<team> and nowhere else), writes a starter policy from the shipped templates with your team, domain and ingress filled in, and prints the key fingerprint. Publish the fingerprint to developers over a channel they trust.";

@@ -5,6 +5,7 @@ import type { AdminLoginResult } from '../../admin/admin.js';
 import { cannotPrompt } from '../../ui/prompter.js';
 
 export default class AdminLogin extends DevtunnelCommand {
+  static override showKeychainNotice = true;
   static override summary = "Store the team's ngrok API key in the OS keychain.";
   static override description =
     'Checks the key against the ngrok REST API, then keeps it in the keychain as admin-api:<team>. The key is read from a masked prompt or from standard input, never from the command line.';

@@ -11,7 +11,7 @@ export default class ProfilesShow extends DevtunnelCommand {
     const { args, flags } = await this.parse(ProfilesShow);
     const ctx = this.context(flags['no-color']);
     const result = await showProfile(ctx, args.name);
-    ctx.out.data(`${result.name}${result.description ? ` — ${result.description}` : ''}`);
+    ctx.out.data(result.name);
     for (const line of result.enforces) ctx.out.data(`  ${line}`);
     ctx.out.data('');
     ctx.out.data('Traffic Policy (secrets redacted):');

@@ -4,6 +4,7 @@ import { teamFlag } from '../../../admin/flags.js';
 import { cannotPrompt } from '../../../ui/prompter.js';
 
 export default class AdminSecretSet extends DevtunnelCommand {
+  static override showKeychainNotice = true;
   static override summary = 'Keep a team secret (e.g. the OIDC client secret) in the keychain for invites.';
   static override description =
     'Policies refer to secrets as `{ secret: NAME }`; `admin invite` reads each named secret from your keychain (team-secret:<team>:<name>) and puts it into the invite, from where it goes straight into the developer’s keychain.';
