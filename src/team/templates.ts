@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
 /** Template file names shipped with devtunnel. */
-export const POLICY_TEMPLATES = ['policy.example.yaml', 'policy.minimal.yaml'] as const;
+export const POLICY_TEMPLATES = ['policy.example.yaml', 'policy.minimal.yaml', 'policy.catalogue.yaml'] as const;
 
 /** Absolute path of the package's templates folder. */
 export function templatesDir(): string {
