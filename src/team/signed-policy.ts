@@ -2,7 +2,7 @@
  * A team policy with the team key's Ed25519 signature over its canonical JSON bytes.
  * The CLI verifies this every time it uses a policy; an unverified policy is never used.
  */
-import { policyError, usageError } from '../errors.js';
+import { policyError } from '../errors.js';
 import { canonicalJson, canonicalJsonBytes } from './canonical-json.js';
 import { verifyPolicySignature } from './policy-signature.js';
 import { parseTeamPolicy, policyInvalid, validateTeamPolicy, type TeamPolicy } from './policy-schema.js';
@@ -66,8 +66,4 @@ export function assertNotRollback(current: TeamPolicy, next: TeamPolicy): void {
       'Ask your team admin to publish the change as a new, higher version.',
     ]);
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -59,7 +59,7 @@ const staticFuncs = [
     return this.toUpperCase();
   }),
   celMethod('isPrivateIp', CelScalar.STRING, [], CelScalar.BOOL, function (this: string) {
-    const ip = this;
+    const ip: string = String(this);
     return PRIVATE_RANGES.some((r) => inCidr(ip, r));
   }),
 ];

@@ -72,7 +72,7 @@ export class PolicyEnforcer {
   }
 
   readonly beforeForward: BeforeForwardHook = async (ctx) => {
-    const { endpoint, req, res } = ctx;
+    const { endpoint, req } = ctx;
     const target = parseRequestTarget(req.url);
     if (!target.ok) {
       this.answer(ctx, undefined, { response: textResponse(400, `Bad request path: ${target.reason}.`), rule: '-', action: 'path-normalisation', reason: target.reason, denial: true, runResponsePhase: false });

@@ -28,7 +28,7 @@ describe('canonicalJson', () => {
     ['a function', () => 1],
     ['a Date', new Date(0)],
     ['a Map', new Map()],
-    ['a sparse array', [1, , 3]], // eslint-disable-line no-sparse-arrays
+    ['a sparse array', [1, , 3]],
   ])('rejects %s', (_label, value) => {
     expect(() => canonicalJson(value)).toThrow(TypeError);
   });

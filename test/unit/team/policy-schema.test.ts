@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- tests mutate policies freely to build invalid ones */
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/errors.js';
 import { parseTeamPolicy, validateTeamPolicy, type TeamPolicy } from '../../../src/team/policy-schema.js';
