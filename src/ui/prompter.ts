@@ -34,7 +34,9 @@ export function createInquirerPrompter(interactive: boolean): Prompter {
     interactive,
     async secret(question) {
       const { password } = await import('@inquirer/prompts');
-      return guard(() => password({ message: question, mask: '*' }));
+      // No echo at all (like sudo): an invite code is ~4 KB, and echoing a star per pasted
+      // character re-renders the prompt thousands of times (seconds of lag).
+      return guard(() => password({ message: question, mask: false }));
     },
     async confirm(question, defaultValue) {
       const { confirm } = await import('@inquirer/prompts');
