@@ -199,7 +199,9 @@ async function loadKeyring(load: (() => Promise<KeyringBinding>) | undefined): P
   try {
     if (load) return await load();
     // Imported here, not at the top: loading the native addon costs start-up time for commands that never touch secrets.
-    const mod = await import('@napi-rs/keyring');
+    // require(), not import(): it is CommonJS, and import() would run Node's CJS export lexer over its
+    // 29 kB loader first (time, and the lexer's TurboFan compile raises peak memory).
+    const mod = createRequire(import.meta.url)('@napi-rs/keyring') as typeof import('@napi-rs/keyring');
     return { AsyncEntry: mod.AsyncEntry, Entry: mod.Entry };
   } catch (error) {
     throw noKeychainError('The OS keychain library (@napi-rs/keyring) could not be loaded.', [reasonOf(error)]);

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { EdgeRefusal, type Tunnel, type TunnelEnd, type TunnelRequest, type TunnelStarter } from './tunnel-starter.js';
 
 type NgrokModule = typeof import('@ngrok/ngrok');
@@ -40,7 +41,9 @@ export class NgrokTunnelStarter implements TunnelStarter {
 
   /** Starts loading the native SDK now, so it overlaps with keychain and policy work. */
   preload(): void {
-    this.sdk ??= import('@ngrok/ngrok').then((m) => ((m as { default?: NgrokModule }).default ?? m) as NgrokModule);
+    // require(), not import(): the SDK is CommonJS, and import() would first run Node's CJS export
+    // lexer over its 22 kB loader (slow, and it gets TurboFan-compiled: time and peak memory).
+    this.sdk ??= Promise.resolve().then(() => createRequire(import.meta.url)('@ngrok/ngrok') as NgrokModule);
   }
 
   async start(request: TunnelRequest): Promise<Tunnel> {
