@@ -4,6 +4,7 @@ import { colorEnabled, createOutput } from '../ui/output.js';
 import { canPrompt, createInquirerPrompter } from '../ui/prompter.js';
 import { Redactor } from '../ui/redact.js';
 import type { CliContext } from './context.js';
+import { takePrewarmed, type Prewarmed } from './prewarmed.js';
 
 /**
  * Every command extends this: it owns the `--json`/`--no-color` flags, builds the
@@ -22,16 +23,32 @@ export abstract class DevtunnelCommand extends Command {
   static showKeychainNotice = false;
 
   private builtContext: CliContext | undefined;
+  /** What bin/run.js started for this command before oclif loaded (src/tunnel/warmup.ts), if anything. */
+  private prewarmed: Prewarmed | undefined;
+
+  override async init(): Promise<void> {
+    this.prewarmed = takePrewarmed();
+    await super.init();
+  }
 
   /** The context for this run; built on first use with the parsed `--no-color`. */
   protected context(noColor = false): CliContext {
-    this.builtContext ??= buildContext({
-      json: this.jsonEnabled(),
-      noColor,
-      version: this.config.version,
-      showKeychainNotice: (this.constructor as typeof DevtunnelCommand).showKeychainNotice,
-    });
+    this.builtContext ??= buildContext(
+      {
+        json: this.jsonEnabled(),
+        noColor,
+        version: this.config.version,
+        showKeychainNotice: (this.constructor as typeof DevtunnelCommand).showKeychainNotice,
+      },
+      this.prewarmed,
+    );
     return this.builtContext;
+  }
+
+  /** After run/catch (also when oclif will exit for an error): close a warm session nothing used. */
+  protected override async finally(error: Error | undefined): Promise<void> {
+    await this.prewarmed?.release();
+    await super.finally(error);
   }
 
   protected override async catch(error: Error & { exitCode?: number }): Promise<void> {
@@ -72,7 +89,14 @@ export abstract class DevtunnelCommand extends Command {
   }
 }
 
-function buildContext(opts: { json: boolean; noColor: boolean; version: string; showKeychainNotice: boolean }): CliContext {
+/**
+ * Builds the context. `prewarmed` (from the start-up warm-up) supplies an already opened secret store
+ * and a tunnel starter holding a connected session; the context uses them instead of opening its own.
+ */
+export function buildContext(
+  opts: { json: boolean; noColor: boolean; version: string; showKeychainNotice: boolean },
+  prewarmed?: Prewarmed,
+): CliContext {
   const env = process.env;
   const tty = {
     stdin: Boolean(process.stdin.isTTY),
@@ -102,15 +126,23 @@ function buildContext(opts: { json: boolean; noColor: boolean; version: string; 
     teamStore: () =>
       (teamStore ??= import('../team/team-store.js').then(({ TeamStore }) => new TeamStore({ cwd: env.DEVTUNNEL_CONFIG_DIR }))),
     secretStore: () =>
-      (secretStore ??= import('../secrets/open-secret-store.js').then(({ openSecretStore }) =>
-        openSecretStore({ env, notice: opts.showKeychainNotice ? (line) => ctx.out.notice(line) : undefined }),
-      )),
+      (secretStore ??= prewarmed?.secretStore
+        ? // Opened (or failed to open) by the warm-up, which showed nothing: the notice is shown here.
+          prewarmed.secretStore.then(({ store, notice }) => {
+            if (notice !== undefined && opts.showKeychainNotice) ctx.out.notice(notice);
+            return store;
+          })
+        : import('../secrets/open-secret-store.js').then(({ openSecretStore }) =>
+            openSecretStore({ env, notice: opts.showKeychainNotice ? (line) => ctx.out.notice(line) : undefined }),
+          )),
     tunnelStarter: () =>
-      (tunnelStarter ??= import('../tunnel/ngrok-tunnel-starter.js').then(({ NgrokTunnelStarter }) => {
-        const starter = new NgrokTunnelStarter();
-        starter.preload();
-        return starter;
-      })),
+      (tunnelStarter ??= prewarmed?.tunnelStarter
+        ? Promise.resolve(prewarmed.tunnelStarter)
+        : import('../tunnel/ngrok-tunnel-starter.js').then(({ NgrokTunnelStarter }) => {
+            const starter = new NgrokTunnelStarter();
+            starter.preload();
+            return starter;
+          })),
   };
   return ctx;
 }

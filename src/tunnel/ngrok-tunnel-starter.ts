@@ -24,6 +24,21 @@ function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
   ]).finally(() => clearTimeout(timer));
 }
 
+/** What a session is made of; a session connected ahead serves a request only when all of it is equal. */
+export type SessionParams = Pick<TunnelRequest, 'serverAddr' | 'rootCas' | 'authtoken' | 'sessionMetadata'>;
+
+/** A session connected before its tunnel request was known (the start-up warm-up, src/tunnel/warmup.ts). */
+interface AheadSession {
+  params: SessionParams;
+  relay: SessionEvents;
+  session: Promise<NgrokSession>;
+}
+
+export interface NgrokTunnelStarterOptions {
+  /** Loads the SDK; tests pass fakes. Default: require('@ngrok/ngrok'). */
+  loadSdk?: () => NgrokModule;
+}
+
 /**
  * Maps a TunnelRequest onto `@ngrok/ngrok`: one `SessionBuilder` session per tunnel and one HTTP
  * listener on it. Only `traffic_policy` carries edge rules (never the legacy module options), so
@@ -35,41 +50,66 @@ function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
  * its status callback only says 'closed'. A session built here registers `handleStopCommand`, so
  * Stop reaches us, and `handleDisconnection`, so each failed reconnect does; a probe (a fresh Auth
  * with the same token) then tells a revoked credential from a network problem.
+ *
+ * `connectAhead()` lets start-up connect the session while the CLI framework is still loading
+ * (docs/decisions.md); `start()` then only binds the endpoint on it, when the session parameters match.
  */
 export class NgrokTunnelStarter implements TunnelStarter {
   private sdk: Promise<NgrokModule> | undefined;
+  private ahead: AheadSession | undefined;
+  private readonly loadSdk: () => NgrokModule;
+
+  constructor(options: NgrokTunnelStarterOptions = {}) {
+    // require(), not import(): the SDK is CommonJS, and import() would first run Node's CJS export
+    // lexer over its 22 kB loader (slow, and it gets TurboFan-compiled: time and peak memory).
+    this.loadSdk = options.loadSdk ?? (() => createRequire(import.meta.url)('@ngrok/ngrok') as NgrokModule);
+  }
 
   /** Starts loading the native SDK now, so it overlaps with keychain and policy work. */
   preload(): void {
-    // require(), not import(): the SDK is CommonJS, and import() would first run Node's CJS export
-    // lexer over its 22 kB loader (slow, and it gets TurboFan-compiled: time and peak memory).
-    this.sdk ??= Promise.resolve().then(() => createRequire(import.meta.url)('@ngrok/ngrok') as NgrokModule);
+    this.sdk ??= Promise.resolve().then(() => this.loadSdk());
+  }
+
+  /**
+   * Connects a session now, for a `start()` to come. Silent: a failure only surfaces if a request
+   * with the same session parameters then uses it (as the error its own connect would have had).
+   * Until `start()` takes it, a Stop or a disconnection marks it unusable, and `start()` connects anew.
+   */
+  connectAhead(params: SessionParams): void {
+    if (this.ahead) return;
+    this.preload();
+    const relay = new SessionEvents();
+    const session = this.sdk!.then((ngrok) => this.builder(ngrok, params, relay).connect());
+    session.catch(() => undefined);
+    this.ahead = { params: { ...params }, relay, session };
+  }
+
+  /** Closes a session connected ahead that no `start()` took. Safe to call at any time; never throws. */
+  async release(): Promise<void> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (ahead) await closeAhead(ahead);
   }
 
   async start(request: TunnelRequest): Promise<Tunnel> {
     this.preload();
     const ngrok = await this.sdk!;
     const watch = new SessionWatch(request, () => this.probe(ngrok, request));
-    const builder = withTrust(new ngrok.SessionBuilder(), request.rootCas)
-      .authtoken(request.authtoken)
-      .serverAddr(request.serverAddr)
-      .metadata(request.sessionMetadata)
-      // Do not block in these callbacks (the SDK waits for them to answer the edge).
-      .handleStopCommand(() => void setImmediate(() => watch.onStop()))
-      .handleDisconnection((_addr: string, error: string) => {
-        setImmediate(() => watch.onDisconnection(error));
-        return true;
-      })
-      .handleHeartbeat(() => void setImmediate(() => watch.onHeartbeat()));
-    let session: NgrokSession;
-    try {
-      session = await builder.connect();
-    } catch (error) {
-      throw toEdgeRefusal(error, request.authtoken);
+    let session = await this.takeAhead(request, watch);
+    if (!session) {
+      const relay = new SessionEvents();
+      relay.attach(watch);
+      try {
+        session = await this.builder(ngrok, request, relay).connect();
+      } catch (error) {
+        throw toEdgeRefusal(error, request.authtoken);
+      }
     }
     let listener: Awaited<ReturnType<ReturnType<NgrokSession['httpEndpoint']>['listenAndForward']>>;
     try {
-      listener = await session.httpEndpoint().domain(request.domain).trafficPolicy(request.trafficPolicy).listenAndForward(forwardUrl(request.upstream));
+      let endpoint = session.httpEndpoint().domain(request.domain);
+      if (request.endpointMetadata !== undefined) endpoint = endpoint.metadata(request.endpointMetadata);
+      listener = await endpoint.trafficPolicy(request.trafficPolicy).listenAndForward(forwardUrl(request.upstream));
     } catch (error) {
       watch.end();
       await session.close().catch(() => undefined);
@@ -77,17 +117,62 @@ export class NgrokTunnelStarter implements TunnelStarter {
     }
     const url = listener.url() ?? `https://${request.domain}`;
     let closing: Promise<void> | undefined;
+    const live = session;
     return {
       url,
       close: () => {
         // Unbind is an RPC: on a session that is down (stopped, revoked, reconnecting) the SDK would
         // wait for a reconnect that may never come, so skip it then and bound every step.
-        const live = watch.isConnected;
+        const connected = watch.isConnected;
         watch.end();
-        closing ??= (live ? bounded(listener.close(), CLOSE_STEP_MS) : Promise.resolve()).then(() => bounded(session.close(), CLOSE_STEP_MS));
+        closing ??= (connected ? bounded(listener.close(), CLOSE_STEP_MS) : Promise.resolve()).then(() => bounded(live.close(), CLOSE_STEP_MS));
         return closing;
       },
     };
+  }
+
+  /**
+   * The session connected ahead, when it was made for exactly this request's session parameters and
+   * is still untouched; its events then go to `watch`. A failed connect ahead fails the request the
+   * same way (its parameters are the request's). Anything else is closed, and undefined returned.
+   */
+  private async takeAhead(request: TunnelRequest, watch: SessionWatch): Promise<NgrokSession | undefined> {
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    if (!ahead) return undefined;
+    if (!sameSession(ahead.params, request)) {
+      void closeAhead(ahead);
+      return undefined;
+    }
+    let session: NgrokSession;
+    try {
+      session = await ahead.session;
+    } catch (error) {
+      throw toEdgeRefusal(error, request.authtoken);
+    }
+    // Checked and attached in the same turn: the SDK's callbacks arrive through setImmediate.
+    if (ahead.relay.spoiled) {
+      void bounded(session.close(), CLOSE_STEP_MS);
+      return undefined;
+    }
+    ahead.relay.attach(watch);
+    return session;
+  }
+
+  private builder(ngrok: NgrokModule, params: SessionParams, relay: SessionEvents): SessionBuilder {
+    return (
+      withTrust(new ngrok.SessionBuilder(), params.rootCas)
+        .authtoken(params.authtoken)
+        .serverAddr(params.serverAddr)
+        .metadata(params.sessionMetadata)
+        // Do not block in these callbacks (the SDK waits for them to answer the edge).
+        .handleStopCommand(() => void setImmediate(() => relay.stop()))
+        .handleDisconnection((_addr: string, error: string) => {
+          setImmediate(() => relay.disconnected(error));
+          return true;
+        })
+        .handleHeartbeat(() => void setImmediate(() => relay.heartbeat()))
+    );
   }
 
   /**
@@ -124,6 +209,51 @@ export class NgrokTunnelStarter implements TunnelStarter {
 }
 
 type ProbeResult = { outcome: 'ok' | 'unknown' } | { outcome: 'refused'; errorCode: string; detail: string };
+
+function sameSession(a: SessionParams, b: SessionParams): boolean {
+  return a.serverAddr === b.serverAddr && a.rootCas === b.rootCas && a.authtoken === b.authtoken && a.sessionMetadata === b.sessionMetadata;
+}
+
+/** Closes a session connected ahead (waiting for its connect first), bounded; never throws. */
+function closeAhead(ahead: AheadSession): Promise<void> {
+  return bounded(
+    ahead.session.then((session) => session.close()),
+    CLOSE_STEP_MS,
+  );
+}
+
+/**
+ * The SDK's session callbacks, registered when the session is built, passed on to the SessionWatch
+ * of the tunnel that uses the session. Before one is attached (a session connected ahead), a Stop or
+ * a disconnection makes the session unusable; heartbeats mean nothing yet.
+ */
+class SessionEvents {
+  private watch: SessionWatch | undefined;
+  private touched = false;
+
+  /** The edge stopped or dropped the session before a tunnel took it. */
+  get spoiled(): boolean {
+    return this.touched;
+  }
+
+  attach(watch: SessionWatch): void {
+    this.watch = watch;
+  }
+
+  stop(): void {
+    if (this.watch) this.watch.onStop();
+    else this.touched = true;
+  }
+
+  disconnected(error: string): void {
+    if (this.watch) this.watch.onDisconnection(error);
+    else this.touched = true;
+  }
+
+  heartbeat(): void {
+    this.watch?.onHeartbeat();
+  }
+}
 
 /**
  * Follows one session's life from the SDK's callbacks and decides when the edge has ended it

@@ -8,9 +8,23 @@ import type { TeamPolicy } from '../team/policy-schema.js';
 import { EdgeRefusal, type Tunnel, type TunnelEnd, type TunnelRequest, type TunnelStarter } from './tunnel-starter.js';
 
 /**
+ * The session metadata of a developer's agent session: who runs it, with which devtunnel and policy.
+ * It depends on nothing a command's flags say, so start-up can connect the session before the
+ * command is parsed (src/tunnel/warmup.ts); what the endpoint is for goes in its endpoint metadata.
+ */
+export function teamSessionMetadata(opts: { policy: TeamPolicy; email: string; version: string }): string {
+  return JSON.stringify({
+    user: opts.email,
+    team: opts.policy.team.id,
+    devtunnel: opts.version,
+    policy_version: opts.policy.version,
+  });
+}
+
+/**
  * The TunnelRequest for an endpoint of the team: the team's ingress and trust, the developer's
- * token, the compiled Traffic Policy, and session metadata saying who runs what (`extra` adds the
- * command's own keys, e.g. the profile).
+ * token, the compiled Traffic Policy, session metadata saying who runs it, and endpoint metadata
+ * (`extra`: the command's own keys, e.g. the profile) saying what the endpoint is for.
  */
 export function teamTunnelRequest(opts: {
   policy: TeamPolicy;
@@ -29,13 +43,8 @@ export function teamTunnelRequest(opts: {
     domain: opts.host,
     upstream: opts.upstreamAddr,
     trafficPolicy: opts.trafficPolicy,
-    sessionMetadata: JSON.stringify({
-      user: opts.email,
-      team: opts.policy.team.id,
-      ...opts.extra,
-      devtunnel: opts.version,
-      policy_version: opts.policy.version,
-    }),
+    sessionMetadata: teamSessionMetadata(opts),
+    endpointMetadata: JSON.stringify(opts.extra),
   };
 }
 

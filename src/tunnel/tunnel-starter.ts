@@ -11,8 +11,10 @@ export interface TunnelRequest {
   upstream: string;
   /** Traffic Policy document, JSON text. */
   trafficPolicy: string;
-  /** JSON: who runs what, visible to the team in ngrok. */
+  /** JSON: who runs the session (user, team, devtunnel and policy versions), visible to the team in ngrok. */
   sessionMetadata: string;
+  /** JSON: what this endpoint is for (the profile, the webhook provider), visible to the team in ngrok. */
+  endpointMetadata?: string;
   /** Called when the agent loses its session ('closed') and gets it back ('connected'). */
   onStatusChange?: (status: 'connected' | 'closed') => void;
   /**

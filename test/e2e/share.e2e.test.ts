@@ -105,9 +105,14 @@ describe('login → whoami → share through the sandbox edge', () => {
       secrets: sandbox.demo.secrets,
     });
     expect(bind && bind.type === 'bind' ? bind.traffic_policy : undefined).toEqual(JSON.parse(JSON.stringify(expected)));
-    const session = sandbox.edge.sessions().find((s) => s.credentialId === sandbox.demoCredential.id);
-    expect(session, JSON.stringify(sandbox.edge.sessions())).toBeDefined();
-    expect(JSON.parse(session!.metadata)).toMatchObject({ user: 'dev@example.com', team: 'demo', profile: 'sso', policy_version: 1 });
+    // One agent session (the one connected at start-up, before oclif loaded, is the one used):
+    // it says who runs it; the endpoint says which profile.
+    const sessions = sandbox.edge.sessions().filter((s) => s.credentialId === sandbox.demoCredential.id);
+    expect(sessions, JSON.stringify(sandbox.edge.sessions())).toHaveLength(1);
+    expect(JSON.parse(sessions[0]!.metadata)).toMatchObject({ user: 'dev@example.com', team: 'demo', policy_version: 1 });
+    const endpoint = sandbox.edge.endpoints().find((e) => e.host === host);
+    expect(endpoint?.sessionId).toBe(sessions[0]!.id);
+    expect(JSON.parse(endpoint!.metadata)).toEqual({ profile: 'sso' });
 
     // The sso profile is enforced: without a session the edge sends the visitor to sign in, and
     // the app sees nothing. Signed in through the stub IdP, requests carry the session cookie.
@@ -174,10 +179,18 @@ describe('login → whoami → share through the sandbox edge', () => {
     expect(notLoggedIn.stderr).toContain('devtunnel login');
 
     expect((await runCli(['login', '--stdin'], { env: user.env, input: sandbox.info.invite })).code).toBe(0);
+    const before = sandbox.edge.events.list().at(-1)?.seq ?? 0;
     const unknown = await runCli(['share', '3000', '--profile', 'public'], { env: user.env });
     expect(unknown.code).toBe(4);
     expect(unknown.stderr).toContain('Profile "public" is not approved');
     expect(unknown.stderr).toContain('Approved profiles: contractors, office, sso.');
+    // The session connected at start-up (before the profile was known) bound nothing and is gone.
+    const since = () => sandbox.edge.events.list().filter((e) => e.seq > before);
+    for (let i = 0; i < 40 && since().filter((e) => e.type === 'session_closed').length < since().filter((e) => e.type === 'session_auth').length; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(since().filter((e) => e.type === 'bind')).toEqual([]);
+    expect(since().filter((e) => e.type === 'session_closed')).toHaveLength(since().filter((e) => e.type === 'session_auth').length);
     const asJson = await runCli(['share', '3000', '--profile', 'public', '--json'], { env: user.env });
     expect(asJson.code).toBe(4);
     expect(JSON.parse(asJson.stdout)).toMatchObject({ error: { code: 'unknown_profile', exit_code: 4 } });

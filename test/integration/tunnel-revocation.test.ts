@@ -29,20 +29,31 @@ afterAll(async () => {
   await edge?.close();
 });
 
-async function startTunnel(label: string) {
+/** Starts a tunnel; with `ahead`, on a fresh starter whose session was connected before the request (the start-up warm-up). */
+async function startTunnel(label: string, opts: { ahead?: boolean } = {}) {
   const credential = credentials.create({ acl: [`bind:*.${label}.${DOMAIN}`] });
   const statuses: string[] = [];
   const ends: TunnelEnd[] = [];
   let resolveEnd: (e: TunnelEnd) => void = () => undefined;
   const ended = new Promise<TunnelEnd>((r) => (resolveEnd = r));
-  const tunnel = await starter.start({
+  const session = {
     serverAddr: edge.agentAddr,
     rootCas: readFileSync(edge.caPath, 'utf8'),
     authtoken: credential.token,
+    sessionMetadata: JSON.stringify({ user: label }),
+  };
+  let use = starter;
+  if (opts.ahead) {
+    use = new NgrokTunnelStarter();
+    use.connectAhead(session);
+    // Let the session come up before the request is known, as while oclif loads.
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  const tunnel = await use.start({
+    ...session,
     domain: `app.${label}.${DOMAIN}`,
     upstream: `127.0.0.1:${app.port}`,
     trafficPolicy: '',
-    sessionMetadata: JSON.stringify({ user: label }),
     onStatusChange: (s) => statuses.push(s),
     onEnded: (e) => {
       ends.push(e);
@@ -100,6 +111,18 @@ describe('NgrokTunnelStarter and the end of a session', () => {
     expect(t.ends).toEqual([]);
     const res = await publicRequest({ url: t.tunnel.url, path: '/teapot', caPath: edge.caPath });
     expect(res.status).toBe(418);
+    await t.tunnel.close();
+  }, 20_000);
+
+  it('a session connected ahead is the one the tunnel uses, and its Stop still ends the tunnel as "revoked"', async () => {
+    const t = await startTunnel('ahead', { ahead: true });
+    expect(edge.sessions().filter((s) => s.credentialId === t.credential.id)).toHaveLength(1);
+    const res = await publicRequest({ url: t.tunnel.url, path: '/teapot', caPath: edge.caPath });
+    expect(res.status).toBe(418);
+    credentials.delete(t.credential.id);
+    await edge.stopSessionsOf(t.credential.id);
+    const end = await within(t.ended, 5_000);
+    expect(end).toMatchObject({ reason: 'revoked', errorCode: 'ERR_NGROK_107' });
     await t.tunnel.close();
   }, 20_000);
 

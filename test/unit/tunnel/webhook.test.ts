@@ -77,7 +77,8 @@ describe('prepareWebhook', () => {
     expect(JSON.parse(prepared.tunnel.trafficPolicy)).toEqual({
       on_http_request: [{ name: 'verify-signature', actions: [{ type: 'verify-webhook', config: { provider: 'github', secret: SECRET } }] }],
     });
-    expect(JSON.parse(prepared.tunnel.sessionMetadata)).toMatchObject({ webhook: 'github', team: 'demo' });
+    expect(JSON.parse(prepared.tunnel.sessionMetadata)).toMatchObject({ user: 'dev@example.com', team: 'demo' });
+    expect(JSON.parse(prepared.tunnel.endpointMetadata!)).toEqual({ webhook: 'github', profile: 'webhooks.github' });
     expect(f.ctx.redactor.redact(`x ${SECRET} y`)).toBe('x [redacted] y');
   });
 
