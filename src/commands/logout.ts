@@ -9,8 +9,10 @@ export default class Logout extends DevtunnelCommand {
     const { flags } = await this.parse(Logout);
     const ctx = this.context(flags['no-color']);
     const result = await logout(ctx);
-    if (!result.was_logged_in) ctx.out.data('Not logged in; nothing to remove.');
-    else ctx.out.data(`Logged out of ${result.team}; removed ${result.removed_keychain_entries} keychain entries.`);
+    const entries = (n: number) => `${n} keychain ${n === 1 ? 'entry' : 'entries'}`;
+    if (result.removed_damaged_login) ctx.out.data('Removed a damaged local login. Run `devtunnel login` to join your team again.');
+    else if (!result.was_logged_in) ctx.out.data('Not logged in; nothing to remove.');
+    else ctx.out.data(`Logged out of ${result.team}; removed ${entries(result.removed_keychain_entries)}.`);
     return result;
   }
 }

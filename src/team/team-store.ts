@@ -148,7 +148,8 @@ export class TeamStore {
       keychain_backend: String(login.keychainBackend),
       saved_at: now.toISOString(),
     };
-    (await this.conf()).set(KEY, file);
+    // A damaged file is being replaced anyway: a lenient instance resets it instead of refusing.
+    (await this.makeConf(true)).set(KEY, file);
     return toState(file, policy);
   }
 
@@ -214,7 +215,9 @@ export class TeamStore {
     try {
       text = readFileSync(this.path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return undefined;
+      if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'EACCES' || code === 'EPERM') throw configDirUnusable(this.dir(), code, err);
       throw storeInvalid(err);
     }
     let parsed: unknown;
@@ -270,6 +273,16 @@ export class TeamStore {
       clearInvalidConfig,
     });
   }
+}
+
+function configDirUnusable(dir: string, code: string, cause: unknown): UserError {
+  const why = code === 'ENOTDIR' ? 'is not a directory' : code === 'EISDIR' ? 'holds a directory where devtunnel keeps team.json' : 'is not readable by you';
+  return new UserError(`The devtunnel config directory ${dir} ${why}.`, {
+    exitCode: ExitCode.usage,
+    code: 'config_dir_unusable',
+    suggestions: ['Point DEVTUNNEL_CONFIG_DIR at a directory you own, or fix the path and its permissions.'],
+    cause,
+  });
 }
 
 function storeInvalid(cause?: unknown): UserError {
