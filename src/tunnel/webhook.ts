@@ -49,11 +49,14 @@ export type WebhookEvent = WebhookReady | TunnelLifecycleEvent;
 const labelPattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const pathPattern = /^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/;
 
-/** The approved webhook profile for `provider`: the entry named so, else the first whose provider it is. */
+/**
+ * The approved webhook profile the user named: by its key in the team policy (what `login` and
+ * `profiles` list, e.g. `launch-darkly`), else by provider id (`launch_darkly`), first key wins.
+ */
 export function findWebhookProfile(policy: TeamPolicy, provider: string): { key: string; profile: WebhookProfile } | undefined {
   const webhooks = policy.webhooks ?? {};
   const named = Object.hasOwn(webhooks, provider) ? webhooks[provider] : undefined;
-  if (named && named.provider === provider) return { key: provider, profile: named };
+  if (named) return { key: provider, profile: named };
   const key = Object.keys(webhooks)
     .sort()
     .find((k) => webhooks[k]?.provider === provider);
@@ -61,9 +64,11 @@ export function findWebhookProfile(policy: TeamPolicy, provider: string): { key:
 }
 
 function notApproved(provider: string, policy: TeamPolicy): UserError {
-  const approved = [...new Set(Object.values(policy.webhooks ?? {}).map((w) => w.provider))].sort();
+  // What users type: the policy's keys (e.g. launch-darkly), as `profiles` lists them.
+  const approved = Object.keys(policy.webhooks ?? {}).sort();
+  const approvedProviders = new Set(Object.values(policy.webhooks ?? {}).map((w) => w.provider));
   const known = findWebhookProvider(provider);
-  const near = known ? [] : suggestWebhookProviders(provider).filter((p) => approved.includes(p));
+  const near = known ? [] : suggestWebhookProviders(provider).filter((p) => approvedProviders.has(p));
   return policyError(
     'webhook_not_approved',
     `${known ? `${known.name} webhooks are` : `Webhook provider "${provider}" is`} not approved by team ${policy.team.name}. Approved webhook providers: ${approved.join(', ') || '(none)'}.`,
@@ -137,17 +142,17 @@ export async function resolveWebhookSecret(
 /** Everything checkable before the network: who, which approved profile, which secret, which target. */
 export async function prepareWebhook(ctx: CliContext, request: WebhookRequest) {
   const upstream = parseUpstream(request.target);
-  const providerId = request.provider.trim().toLowerCase();
-  const name = (request.name ?? providerId.replace(/_/g, '-')).toLowerCase();
-  if (!labelPattern.test(name)) {
-    throw usageError('bad_name', `"${request.name ?? name}" is not a valid endpoint name.`, ['Use lower-case letters, digits and dashes (at most 63), e.g. `--name hooks`.']);
-  }
+  const asked = request.provider.trim().toLowerCase();
   const login = await loadLogin(ctx);
   if (!login) throw notLoggedInError();
   const { policy } = login;
-  const found = findWebhookProfile(policy, providerId);
-  const provider = findWebhookProvider(providerId);
+  const found = findWebhookProfile(policy, asked);
+  const provider = found ? findWebhookProvider(found.profile.provider) : undefined;
   if (!found || !provider) throw notApproved(request.provider, policy);
+  const name = (request.name ?? found.key.replace(/_/g, '-')).toLowerCase();
+  if (!labelPattern.test(name)) {
+    throw usageError('bad_name', `"${request.name ?? name}" is not a valid endpoint name.`, ['Use lower-case letters, digits and dashes (at most 63), e.g. `--name hooks`.']);
+  }
   const path = effectivePath(request.path, found.profile, found.key);
 
   const { compileWebhook, serializePolicy } = await import('../profiles/compile.js');
