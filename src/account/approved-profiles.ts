@@ -34,18 +34,26 @@ export async function showProfile(ctx: CliContext, name: string) {
   const login = await loadLogin(ctx);
   if (!login) throw notLoggedInError();
   const profile = login.policy.profiles[name];
+  const webhook = login.policy.webhooks?.[name];
+  const { compileProfile, compileWebhook, redactPolicy } = await import('../profiles/compile.js');
+  if (!profile && webhook) {
+    // A webhook profile: what the edge checks, compiled with a placeholder for the developer's secret.
+    const { describeWebhook } = await import('../profiles/describe.js');
+    const document = redactPolicy(compileWebhook(webhook, { secret: '[your signing secret]' }));
+    return { name, kind: 'webhook' as const, description: '', enforces: describeWebhook(webhook), traffic_policy: document };
+  }
   if (!profile) throw unknownProfile(name, login.policy);
   const { describeProfile } = await import('../profiles/describe.js');
-  const { compileProfile, redactPolicy } = await import('../profiles/compile.js');
   const { secretNamesOf } = await import('./session.js');
   // Placeholders stand in for secret values: `show` must not need (or print) them.
   const placeholders = Object.fromEntries(secretNamesOf(profile).map((n) => [n, `[secret:${n}]`]));
   const document = redactPolicy(
     compileProfile(profile, {
+      profileName: name,
       user: { email: login.email, label: login.userLabel },
       team: login.policy.team,
       secrets: placeholders,
     }),
   );
-  return { name, description: profile.description ?? '', enforces: describeProfile(profile), traffic_policy: document };
+  return { name, kind: 'share' as const, description: profile.description ?? '', enforces: describeProfile(profile), traffic_policy: document };
 }

@@ -55,8 +55,9 @@ export async function login(ctx: CliContext, code: string, opts: { fingerprint?:
 
   const store = await ctx.teamStore();
   const previous = store.load({ verify: false });
-  const secrets = await ctx.secretStore();
   const teamId = invite.policy.team.id;
+  await confirmTeamKeyChange(ctx, pinnedKeyOf(store, teamId), invite.keyFingerprint, opts.fingerprint);
+  const secrets = await ctx.secretStore();
 
   const written: string[] = [];
   try {
@@ -98,6 +99,36 @@ export async function login(ctx: CliContext, code: string, opts: { fingerprint?:
     keychain: secrets.backend,
     replaced_previous_login: previous !== undefined,
   };
+}
+
+/** The fingerprint pinned for `teamId` by the current login, if it is for that team and readable. */
+function pinnedKeyOf(store: { load(): { teamId: string; keyFingerprint: string } | undefined }, teamId: string): string | undefined {
+  try {
+    const current = store.load();
+    return current?.teamId === teamId ? current.keyFingerprint : undefined;
+  } catch {
+    return undefined; // a damaged login pins nothing
+  }
+}
+
+/**
+ * Trust on first use, like SSH: a new key for a team this machine already knows could be a
+ * phishing invite pointing at someone else's ingress. It is accepted only when the user named
+ * the new fingerprint (`--fingerprint`) or confirms at a prompt.
+ */
+async function confirmTeamKeyChange(ctx: CliContext, pinned: string | undefined, offered: string, expected: string | undefined): Promise<void> {
+  if (pinned === undefined || pinned === offered || expected !== undefined) return; // --fingerprint was already checked by decodeInvite
+  const what = `This invite is signed by a different key for your team than the one you logged in with before (${pinned} → ${offered}).`;
+  if (!ctx.prompter.interactive) {
+    throw usageError('team_key_changed', what, [
+      'If your admin rotated the team key, confirm its fingerprint: `devtunnel login --stdin --fingerprint <new fingerprint>`.',
+      'If you did not expect this, do not log in: ask your team admin where this invite came from.',
+    ]);
+  }
+  ctx.out.warn(what);
+  if (!(await ctx.prompter.confirm('Did your team admin tell you the team key changed?', false))) {
+    throw usageError('team_key_change_refused', 'Login cancelled: the team key was not confirmed. Nothing was changed.');
+  }
 }
 
 /** Every keychain account a stored login may have written. */

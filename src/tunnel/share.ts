@@ -43,6 +43,7 @@ export async function prepareShare(ctx: CliContext, request: ShareRequest) {
     readTeamSecrets(ctx, secrets, login, profile),
   ]);
   const document = compileProfile(profile, {
+    profileName: request.profile,
     user: { email: login.email, label: login.userLabel },
     team: policy.team,
     secrets: teamSecrets,
@@ -68,10 +69,18 @@ export async function prepareShare(ctx: CliContext, request: ShareRequest) {
 
 export function unknownProfile(name: string, policy: TeamPolicy): UserError {
   const approved = Object.keys(policy.profiles).sort();
+  const example = approved.includes('sso') ? 'sso' : (approved[0] ?? 'sso');
+  // A webhook profile's name is a natural thing to try here; point at the right command.
+  if (Object.hasOwn(policy.webhooks ?? {}, name)) {
+    return policyError('webhook_profile_not_shareable', `"${name}" is a webhook profile: it receives signed webhooks, it does not share an app.`, [
+      `Run \`devtunnel webhook ${name} 8080\` to receive ${name} webhooks.`,
+      `To share an app, use one of: ${approved.join(', ') || '(none)'}.`,
+    ]);
+  }
   return policyError(
     'unknown_profile',
     `Profile "${name}" is not approved by team ${policy.team.name}. Approved profiles: ${approved.join(', ') || '(none)'}.`,
-    ['Run `devtunnel profiles` to see what each profile enforces.', `Example: devtunnel share 3000 --profile ${approved[0] ?? 'sso'}`],
+    ['Run `devtunnel profiles` to see what each profile enforces.', `Example: devtunnel share 3000 --profile ${example}`],
   );
 }
 

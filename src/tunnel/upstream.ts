@@ -17,10 +17,13 @@ const validPort = (text: string) => /^\d{1,5}$/.test(text) && Number(text) >= 1 
 export function parseUpstream(input: string): Upstream {
   const text = input.trim();
   const fail = () =>
-    usageError('bad_upstream', `"${input}" is not a local address: expected a port, HOST:PORT or an http(s) URL.`, [
+    usageError('bad_upstream', `"${input.replace(/\/\/[^/@]*@/, '//…@')}" is not a local address: expected a port, HOST:PORT or an http(s) URL.`, [
       'Examples: `3000`, `localhost:3000`, `127.0.0.1:8080`, `http://localhost:3000`, `https://localhost:8443`.',
     ]);
   if (validPort(text)) return { display: `http://localhost:${Number(text)}`, addr: `localhost:${Number(text)}` };
+  if (/^\d+$/.test(text)) {
+    throw usageError('bad_port', `${text} is not a port: ports go from 1 to 65535.`, ['Example: `devtunnel share 3000 --profile sso`.']);
+  }
   if (/^https?:\/\//i.test(text)) {
     let url: URL;
     try {
@@ -34,6 +37,12 @@ export function parseUpstream(input: string): Upstream {
       ]);
     }
     if (url.port !== '' && !validPort(url.port)) throw fail();
+    if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+      // The whole app is shared; a path here would be silently ignored, so say so instead.
+      throw usageError('bad_upstream', `The local URL must not carry a path or query ("${url.pathname}${url.search}"): the whole app at ${url.protocol}//${url.host} is shared.`, [
+        `Pass only the scheme, host and port, e.g. \`${url.protocol}//${url.host}\`; visitors choose the path.`,
+      ]);
+    }
     const origin = `${url.protocol}//${url.host}`;
     return { display: origin, addr: origin };
   }
