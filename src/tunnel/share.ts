@@ -98,6 +98,7 @@ export async function runShare(
   return holdTunnel({
     starter: await ctx.tunnelStarter(),
     request: prepared.tunnel,
+    authtokenFromEnv: ctx.env.DEVTUNNEL_AUTHTOKEN ? 'DEVTUNNEL_AUTHTOKEN' : undefined,
     ready: (url): ShareReady => ({
       event: 'ready',
       url,

@@ -63,6 +63,8 @@ export interface HoldTunnelOptions<Ready> {
   ready: (url: string) => Ready;
   report: (event: Ready | TunnelLifecycleEvent) => void;
   signals: { wait(): Promise<'SIGINT' | 'SIGTERM'> };
+  /** Set when the authtoken came from an environment variable (named here), not the keychain. */
+  authtokenFromEnv?: string;
 }
 
 /**
@@ -82,7 +84,9 @@ export async function holdTunnel<Ready>(opts: HoldTunnelOptions<Ready>): Promise
       onEnded: (end) => endedByEdge(end),
     });
   } catch (error) {
-    if (error instanceof EdgeRefusal) throw edgeRefused(error);
+    if (error instanceof EdgeRefusal) {
+      throw edgeRefused(error, { serverAddr: opts.request.serverAddr, host: opts.request.domain, authtokenFromEnv: opts.authtokenFromEnv });
+    }
     throw error;
   }
   url = opts.publicUrl ? opts.publicUrl(tunnel.url) : tunnel.url;
@@ -113,12 +117,34 @@ export function accessEnded(end: TunnelEnd): UserError {
 /** Auth refusals that mean the credential itself is gone (deleted or never valid). */
 const REVOKED_CODES = new Set(['ERR_NGROK_107', 'ERR_NGROK_105']);
 
-/** An edge refusal at start (bad token, ACL, invalid policy) as the user-facing error (exit 5). */
-export function edgeRefused(error: EdgeRefusal): UserError {
+/** Refusals that mean the host is taken by another live endpoint. */
+const HOST_TAKEN_CODES = new Set(['ERR_NGROK_334']);
+
+/**
+ * An edge refusal at start as the user-facing error (exit 5), with the advice that fits: the
+ * ingress cannot be reached (no edge code at all), the token is not accepted, the host is taken,
+ * or the edge refused the endpoint (ACL, policy).
+ */
+export function edgeRefused(error: EdgeRefusal, context: { serverAddr?: string; host?: string; authtokenFromEnv?: string } = {}): UserError {
   const code = error.errorCode ? ` (${error.errorCode})` : '';
+  if (!error.errorCode && /failed to connect session|tcp connection|tls handshake|dns|connection refused|timed out/i.test(error.message)) {
+    return edgeError('ingress_unreachable', `Cannot reach your team's agent ingress${context.serverAddr ? ` ${context.serverAddr}` : ''}: ${error.message}`, [
+      'Check your network (VPN, proxy, firewall); if it persists, ask your team admin whether the ingress moved (`devtunnel sync` fetches a newer policy).',
+    ]);
+  }
   if (error.errorCode && REVOKED_CODES.has(error.errorCode)) {
+    if (context.authtokenFromEnv) {
+      return edgeError('access_revoked', `The edge does not accept the authtoken from ${context.authtokenFromEnv}${code}. ${error.message}`, [
+        `Check the value of ${context.authtokenFromEnv}, or unset it to use the token stored by \`devtunnel login\`.`,
+      ]);
+    }
     return edgeError('access_revoked', `The edge does not accept your authtoken${code}: your team admin revoked your access, or the invite was never valid. ${error.message}`, [
       'Ask your team admin for a new invite, then run `devtunnel login` again.',
+    ]);
+  }
+  if (error.errorCode && HOST_TAKEN_CODES.has(error.errorCode)) {
+    return edgeError('host_in_use', `${context.host ?? 'This host'} is already served by another tunnel${code}.`, [
+      'Stop the other share (it may run in another terminal), or pick another name with `--name`.',
     ]);
   }
   return edgeError('edge_refused', `The edge refused the tunnel${code}: ${error.message}`, [

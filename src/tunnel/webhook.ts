@@ -196,6 +196,7 @@ export async function runWebhook(
   return holdTunnel({
     starter: await ctx.tunnelStarter(),
     request: prepared.tunnel,
+    authtokenFromEnv: ctx.env.DEVTUNNEL_AUTHTOKEN ? 'DEVTUNNEL_AUTHTOKEN' : undefined,
     publicUrl: (tunnelUrl) => `${tunnelUrl}${prepared.path ?? ''}`,
     ready: (url): WebhookReady => ({
       event: 'ready',
