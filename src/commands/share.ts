@@ -20,9 +20,9 @@ export default class Share extends DevtunnelCommand {
   static override flags = {
     profile: Flags.string({
       char: 'p',
-      description: 'Approved profile to use (see `devtunnel profiles`).',
+      description: 'Approved profile to use (required; see `devtunnel profiles`).',
       env: 'DEVTUNNEL_PROFILE',
-      required: true,
+      // Checked by the service, which can list the team's approved profiles in the error.
     }),
     name: Flags.string({ char: 'n', description: 'Endpoint name, the first label of the URL.', default: 'app', env: 'DEVTUNNEL_NAME' }),
     'allow-email': Flags.string({

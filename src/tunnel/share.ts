@@ -9,7 +9,8 @@ import { loadLogin, readAuthtoken, readTeamSecrets } from '../account/session.js
 
 export interface ShareRequest {
   target: string;
-  profile: string;
+  /** Undefined when --profile was not given: refused with the list of approved profiles. */
+  profile: string | undefined;
   name: string;
   allowEmails: string[];
 }
@@ -32,8 +33,10 @@ export async function prepareShare(ctx: CliContext, request: ShareRequest) {
   const login = await loadLogin(ctx);
   if (!login) throw notLoggedInError();
   const { policy } = login;
-  const profile = policy.profiles[request.profile];
-  if (!profile) throw unknownProfile(request.profile, policy);
+  if (request.profile === undefined) throw profileMissing(policy);
+  const profileName = request.profile;
+  const profile = policy.profiles[profileName];
+  if (!profile) throw unknownProfile(profileName, policy);
 
   const { compileProfile, serializePolicy } = await import('../profiles/compile.js');
   const { endpointHost } = await import('../team/identity.js');
@@ -43,7 +46,7 @@ export async function prepareShare(ctx: CliContext, request: ShareRequest) {
     readTeamSecrets(ctx, secrets, login, profile),
   ]);
   const document = compileProfile(profile, {
-    profileName: request.profile,
+    profileName,
     user: { email: login.email, label: login.userLabel },
     team: policy.team,
     secrets: teamSecrets,
@@ -54,6 +57,7 @@ export async function prepareShare(ctx: CliContext, request: ShareRequest) {
     upstream,
     host,
     login,
+    profileName,
     tunnel: teamTunnelRequest({
       policy,
       email: login.email,
@@ -62,9 +66,18 @@ export async function prepareShare(ctx: CliContext, request: ShareRequest) {
       host,
       upstreamAddr: upstream.addr,
       trafficPolicy: serializePolicy(document),
-      extra: { profile: request.profile },
+      extra: { profile: profileName },
     }),
   };
+}
+
+function profileMissing(policy: TeamPolicy): UserError {
+  const approved = Object.keys(policy.profiles).sort();
+  const example = approved.includes('sso') ? 'sso' : (approved[0] ?? 'sso');
+  return usageError('profile_missing', `Choose who may open the URL with --profile. Team ${policy.team.name} approves: ${approved.join(', ') || '(none)'}.`, [
+    `Example: devtunnel share 3000 --profile ${example}`,
+    'Run `devtunnel profiles` to see what each profile enforces.',
+  ]);
 }
 
 export function unknownProfile(name: string, policy: TeamPolicy): UserError {
@@ -102,7 +115,7 @@ export async function runShare(
     ready: (url): ShareReady => ({
       event: 'ready',
       url,
-      profile: request.profile,
+      profile: prepared.profileName,
       local: prepared.upstream.display,
       host: prepared.host,
       team: prepared.login.policy.team.id,

@@ -191,6 +191,13 @@ describe('login → whoami → share through the sandbox edge', () => {
     }
     expect(since().filter((e) => e.type === 'bind')).toEqual([]);
     expect(since().filter((e) => e.type === 'session_closed')).toHaveLength(since().filter((e) => e.type === 'session_auth').length);
+    const missing = await runCli(['share', '3000'], { env: user.env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--profile');
+    expect(missing.stderr).toContain('contractors, office, sso');
+    const webhookName = await runCli(['share', '3000', '--profile', 'github'], { env: user.env });
+    expect(webhookName.code).toBe(4);
+    expect(webhookName.stderr).toContain('devtunnel webhook github');
     const asJson = await runCli(['share', '3000', '--profile', 'public', '--json'], { env: user.env });
     expect(asJson.code).toBe(4);
     expect(JSON.parse(asJson.stdout)).toMatchObject({ error: { code: 'unknown_profile', exit_code: 4 } });
