@@ -6,8 +6,9 @@
 // It uses its own config dir and keychain service name and logs out at the end, so
 // nothing is left in your real keychain or config.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,11 +64,21 @@ function devtunnelLong(args, want) {
   return { child, first, exited, stderr: () => stderr };
 }
 
+/** A GET to the public ingress; `*.localhost` is loopback, and HTTPS is checked against the sandbox CA. */
 function request(url, opts = {}) {
   const target = new URL(url);
+  const lib = target.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port: target.port, path: opts.path ?? '/', method: 'GET', headers: { host: target.host, ...opts.headers } },
+    const req = lib.request(
+      {
+        host: '127.0.0.1',
+        port: target.port,
+        path: opts.path ?? '/',
+        method: 'GET',
+        headers: { host: target.host, ...opts.headers },
+        servername: target.hostname,
+        ca: opts.caPath ? readFileSync(opts.caPath) : undefined,
+      },
       (res) => {
         let body = '';
         res.on('data', (d) => (body += d));
@@ -109,28 +120,28 @@ async function main() {
   const ready = await share.first;
   show(`${ready.url}  →  ${ready.local}`);
 
-  const viaHttp = `http://${ready.host}:${new URL(info.http_url).port}`;
-  step(`Requesting ${viaHttp}/ through the tunnel without signing in`);
-  const anonymous = await request(viaHttp);
+  const publicUrl = ready.url; // the https URL share printed; the sandbox CA makes it trusted here
+  step(`Requesting ${publicUrl}/ through the tunnel without signing in`);
+  const anonymous = await request(publicUrl, { caPath: info.ca_path });
   show(`HTTP ${anonymous.status}${anonymous.headers.location ? ` → ${anonymous.headers.location}` : ''}`);
 
   let cookie;
   const idp = await import(path.join(root, 'dist', 'sandbox', 'idp', 'index.js')).catch(() => undefined);
   if (idp?.signInWithStubIdp) {
     step('Signing in at the sandbox identity provider as dev@example.com');
-    ({ cookie } = await idp.signInWithStubIdp({ url: viaHttp, email: 'dev@example.com', caPath: info.ca_path }));
+    ({ cookie } = await idp.signInWithStubIdp({ url: publicUrl, email: 'dev@example.com', caPath: info.ca_path }));
     show('session cookie received');
   }
   step('Requesting it again as the signed-in visitor');
-  const signedIn = await request(viaHttp, { path: '/hello', headers: cookie ? { cookie } : {} });
+  const signedIn = await request(publicUrl, { path: '/hello', headers: cookie ? { cookie } : {}, caPath: info.ca_path });
   show(`HTTP ${signedIn.status}\n${signedIn.body.trim()}`);
   if (signedIn.status !== 200 || !signedIn.body.includes('Hello from localhost')) throw new Error('the request did not reach the local app');
 
   if (idp?.signInWithStubIdp) {
     step('Signing in as eve@evil.test, who is outside the profile (example.com accounts only)');
-    const eve = await idp.signInWithStubIdp({ url: viaHttp, email: 'eve@evil.test', caPath: info.ca_path });
+    const eve = await idp.signInWithStubIdp({ url: publicUrl, email: 'eve@evil.test', caPath: info.ca_path });
     const seenBefore = appRequests;
-    const denied = await request(viaHttp, { path: '/hello', headers: { cookie: eve.cookie } });
+    const denied = await request(publicUrl, { path: '/hello', headers: { cookie: eve.cookie }, caPath: info.ca_path });
     if (denied.status !== 403 || appRequests !== seenBefore) throw new Error('a visitor outside the profile was not refused at the edge');
     show(`HTTP ${denied.status} — refused at the edge; the local app never saw the request`);
   }

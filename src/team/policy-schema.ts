@@ -320,7 +320,7 @@ export function policyInvalid(source: string, problems: string[], code = 'policy
   const shown = problems.slice(0, 20);
   const more = problems.length > shown.length ? `\n  …and ${problems.length - shown.length} more` : '';
   const err = usageError(code, `${source} is not valid:\n  ${shown.join('\n  ')}${more}`, [
-    'Fix the fields named above; docs/DESIGN.md describes the policy format.',
+    'Fix the fields named above; templates/policy.example.yaml and templates/policy.catalogue.yaml show every field.',
   ]);
   return err;
 }
