@@ -267,6 +267,8 @@ export interface InviteResult {
   acl: string[];
   expires_at: string;
   policy_version: number;
+  /** Credentials the same member already had (a re-invite); they stay valid until revoked. */
+  earlier_credentials: string[];
 }
 
 export async function createInvite(deps: AdminDeps, req: { team?: string; email: string; expires: string }): Promise<InviteResult> {
@@ -303,10 +305,18 @@ export async function createInvite(deps: AdminDeps, req: { team?: string; email:
     teamSecrets[name] = value;
   }
   const client = await clientFor(deps, secrets, team);
+  // One URL label, one person: a second email with the same label would get the same ACL and
+  // could bind the first one's hosts. The same email in another case is the same person.
+  const holders = labelHolders(await client.listCredentials(), team.id, label, policy.domain);
+  const others = holders.filter((h) => h.email?.toLowerCase() !== email.toLowerCase());
+  if (others.length > 0) throw labelTaken(email, label, policy.domain, others);
+  const earlier = holders.map((h) => h.credential_id);
+  // Re-inviting keeps the spelling the member already has, so `members` and `revoke` see one person.
+  const memberEmail = holders.find((h) => h.email !== undefined)?.email ?? email;
   const acl = [aclRuleForUser(label, policy.domain)];
-  const metadata: MemberMetadata = { devtunnel: 'member', team: team.id, email, label };
+  const metadata: MemberMetadata = { devtunnel: 'member', team: team.id, email: memberEmail, label };
   const credential = await client.createCredential({
-    description: `devtunnel ${team.id}: ${email}`.slice(0, 255),
+    description: `devtunnel ${team.id}: ${memberEmail}`.slice(0, 255),
     metadata: JSON.stringify(metadata),
     acl,
   });
@@ -324,7 +334,7 @@ export async function createInvite(deps: AdminDeps, req: { team?: string; email:
         signed_policy: signed,
         authtoken: credential.token,
         credential_id: credential.id,
-        email,
+        email: memberEmail,
         secrets: teamSecrets,
         iat,
         exp,
@@ -336,7 +346,77 @@ export async function createInvite(deps: AdminDeps, req: { team?: string; email:
     await client.deleteCredential(credential.id).catch(() => undefined);
     throw error;
   }
-  return { invite, email, label, credential_id: credential.id, acl: credential.acl, expires_at: new Date(exp * 1000).toISOString(), policy_version: policy.version };
+  return {
+    invite,
+    email: memberEmail,
+    label,
+    credential_id: credential.id,
+    acl: credential.acl,
+    expires_at: new Date(exp * 1000).toISOString(),
+    policy_version: policy.version,
+    earlier_credentials: earlier,
+  };
+}
+
+/** A credential that already holds a URL label: its id and, when known, whose it is. */
+export interface LabelHolder {
+  credential_id: string;
+  email: string | undefined;
+}
+
+/**
+ * The credentials that already hold `label` on this team: devtunnel members whose label (from
+ * their metadata, else from their email) is `label`, and any other credential whose ACL grants
+ * `*.<label>.<domain>` (made by hand, or by the sandbox). Their email comes from devtunnel's
+ * metadata, an `email` field in other metadata, or a `devtunnel <team>: <email>` description.
+ */
+export function labelHolders(credentials: ApiCredential[], teamId: string, label: string, domain: string): LabelHolder[] {
+  const rule = aclRuleForUser(label, domain);
+  const holders: LabelHolder[] = [];
+  for (const c of credentials) {
+    const member = toMember(c, teamId);
+    const memberLabel = member ? member.label || labelOf(member.email) : undefined;
+    if (memberLabel !== label && !(c.acl ?? []).includes(rule)) continue;
+    holders.push({ credential_id: c.id, email: member?.email ?? emailOfForeignCredential(c) });
+  }
+  return holders;
+}
+
+function labelOf(email: string): string | undefined {
+  try {
+    return userLabelFromEmail(email);
+  } catch {
+    return undefined;
+  }
+}
+
+function emailOfForeignCredential(c: ApiCredential): string | undefined {
+  try {
+    const meta: unknown = JSON.parse(c.metadata || 'null');
+    const email = meta && typeof meta === 'object' ? (meta as Record<string, unknown>)['email'] : undefined;
+    if (typeof email === 'string' && isEmailAddress(email)) return email;
+  } catch {
+    // not JSON: try the description
+  }
+  const match = /^devtunnel [^:\s]+: (\S+)$/.exec(c.description ?? '');
+  return match?.[1] !== undefined && isEmailAddress(match[1]) ? match[1] : undefined;
+}
+
+function labelTaken(email: string, label: string, domain: string, others: LabelHolder[]): UserError {
+  const names = others.map((o) => (o.email ? `${o.email} (credential ${o.credential_id})` : `credential ${o.credential_id} (owner unknown)`));
+  const first = others[0]!;
+  return new UserError(
+    `${email} would get the URL name "${label}" (hosts *.${label}.${domain}), which ${names.join(' and ')} already ${others.length === 1 ? 'has' : 'have'}: ` +
+      'each could then bind the other’s hosts. No invite was made.',
+    {
+      exitCode: ExitCode.policyRefused,
+      code: 'user_label_taken',
+      suggestions: [
+        `Invite an email alias of this developer whose part before @ makes another name (the name is that part, lower-cased, with dots, + and _ turned into -).`,
+        `If ${first.email ?? first.credential_id} no longer needs access: \`devtunnel admin revoke ${first.email ?? first.credential_id}\`, then invite ${email}.`,
+      ],
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -168,6 +168,28 @@ describe('admin: from nothing to a first invite, through the sandbox REST API', 
     expect((await run(['login', '--stdin'], bobEnv, bobJson.invite)).code).toBe(0);
   }, 60_000);
 
+  it('invite refuses a second person on the same URL name (exit 4); the same email in another case is a re-invite', async () => {
+    const before = JSON.parse((await run(['admin', 'members', '--json'], admin.env)).stdout).members as Array<{ email: string; credential_id: string }>;
+    const other = await run(['admin', 'invite', 'alice@other.test'], admin.env);
+    expect(other.code, other.stderr).toBe(4);
+    expect(other.stdout).toBe('');
+    expect(other.stderr).toContain('alice@other.test would get the URL name "alice"');
+    expect(other.stderr).toContain(`alice@example.com (credential ${before[0]!.credential_id})`);
+    expect(other.stderr).toMatch(/→ Invite an email alias/);
+    expect(other.stderr).toContain('→ If alice@example.com no longer needs access: `devtunnel admin revoke alice@example.com`');
+    const json = await run(['admin', 'invite', 'alice@other.test', '--json'], admin.env);
+    expect(JSON.parse(json.stdout).error).toMatchObject({ code: 'user_label_taken', exit_code: 4 });
+
+    const again = await run(['admin', 'invite', 'Alice@Example.com', '--json'], admin.env);
+    expect(again.code, again.stderr).toBe(0);
+    const reinvite = JSON.parse(again.stdout);
+    expect(reinvite).toMatchObject({ email: 'alice@example.com', label: 'alice', earlier_credentials: [before[0]!.credential_id] });
+    // Leave the team as it was for the tests below.
+    expect((await run(['admin', 'revoke', reinvite.credential_id], admin.env)).code).toBe(0);
+    const after = JSON.parse((await run(['admin', 'members', '--json'], admin.env)).stdout).members;
+    expect(after).toEqual(before);
+  }, 60_000);
+
   it('the invited developer shares on its own host; its token cannot bind another developer’s host', async () => {
     aliceShare = new CliProcess(['share', String(app.port), '--profile', 'google', '--json'], { env: aliceEnv });
     children.push(aliceShare);
