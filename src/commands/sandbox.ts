@@ -6,11 +6,11 @@ import { ExitCode } from '../errors.js';
 export default class Sandbox extends DevtunnelCommand {
   static override summary = 'Run a local ngrok-compatible edge with a demo team, for trying devtunnel offline.';
   static override description =
-    'Listens on loopback only. Starts the agent ingress (TLS, with a CA kept in the state dir), the public HTTP/HTTPS ingress for *.devtunnel.localhost, and a demo team whose invite code is printed. Runs until Ctrl-C. With --json the first line describes the sandbox and each later line is an edge event.';
+    'Listens on loopback only. Starts the agent ingress (TLS, with a CA kept in the state dir), the public HTTP/HTTPS ingress for *.devtunnel.localhost, and a demo team whose invite code is printed. Runs until Ctrl-C. With --json the first line describes the sandbox ("event":"sandbox_ready") and each later line is an edge event (its "event" names it).';
   static override examples = [
     { description: 'Start it and follow the printed steps', command: '<%= config.bin %> sandbox' },
     { description: 'Fixed ports, state kept in ./sandbox-state', command: '<%= config.bin %> sandbox --agent-port 4443 --http-port 8080 --https-port 8443 --state ./sandbox-state' },
-    { description: 'For scripts: one JSON line with agent_addr, ca_path, http_url, https_url, domain, invite', command: '<%= config.bin %> sandbox --json' },
+    { description: 'For scripts: one JSON line with agent_addr, ca_path, http_url, https_url, domain, invite, api_url, api_key_file', command: '<%= config.bin %> sandbox --json' },
   ];
   static override flags = {
     state: Flags.string({ description: 'Directory for the sandbox CA and state.', env: 'DEVTUNNEL_SANDBOX_STATE' }),
@@ -29,7 +29,7 @@ export default class Sandbox extends DevtunnelCommand {
     const { flags } = await this.parse(Sandbox);
     const ctx = this.context(flags['no-color']);
     const signals = waitForStopSignal();
-    const { startSandbox, defaultSandboxStateDir } = await import('../sandbox/sandbox.js');
+    const { startSandbox, defaultSandboxStateDir, sandboxEventLine, adminQuickStart } = await import('../sandbox/sandbox.js');
     const sandbox = await startSandbox({
       stateDir: flags.state ?? defaultSandboxStateDir(ctx.env),
       agentPort: flags['agent-port'],
@@ -41,7 +41,7 @@ export default class Sandbox extends DevtunnelCommand {
     const info = sandbox.info;
     if (ctx.out.json) {
       ctx.out.jsonLine(info);
-      sandbox.onEvent((event) => ctx.out.jsonLine(event));
+      sandbox.onEvent((event) => ctx.out.jsonLine(sandboxEventLine(event)));
     } else {
       const o = ctx.out;
       o.data(`devtunnel sandbox — a local edge for team "${info.team.name}" (loopback only)`);
@@ -59,8 +59,8 @@ export default class Sandbox extends DevtunnelCommand {
       o.data('In another terminal:');
       o.data('  devtunnel login            # paste the code above');
       o.data('  devtunnel share 3000 --profile sso');
-      o.data('Or act as the team admin against this sandbox (see docs/administrators.md):');
-      o.data(`  devtunnel admin login --team <id> --api-url ${info.api_url} --stdin   # paste the API key`);
+      o.data('Or act as the team admin against this sandbox (docs/administrators.md, "Trying it offline"):');
+      for (const line of adminQuickStart(info)) o.data(`  ${line}`);
       o.data('');
       o.notice('Press Ctrl-C to stop.');
       sandbox.onEvent((event) => o.notice(`[edge] ${sandbox.describeEvent(event)}`));

@@ -2,7 +2,7 @@
  * The whole sandbox as `devtunnel sandbox` runs it: the edge, a credential for the demo
  * developer, and the demo team (key, signed policy, invite) pointing at this edge.
  */
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createDemoTeam, type DemoTeam } from '../team/demo-team.js';
@@ -15,6 +15,8 @@ import type { PolicyEnforcer } from './policy/enforcer.js';
 import type { StubIdp } from './idp/stub-idp.js';
 import { SandboxRestApi } from './rest-api/rest-api.js';
 import type { EdgeEvent } from './event-log.js';
+import { prepareStateDir } from './state-dir.js';
+import { usageError } from '../errors.js';
 
 export const SANDBOX_DOMAIN = 'devtunnel.localhost';
 export const DEMO_EMAIL = 'dev@example.com';
@@ -47,6 +49,8 @@ export interface SandboxInfo {
   api_url: string;
   /** API key for it, made at start (a secret, but only for this loopback sandbox). */
   api_key: string;
+  /** The same key in a file (mode 0600) in the state dir, for `devtunnel admin login --stdin < FILE`. */
+  api_key_file: string;
 }
 
 export interface RunningSandbox {
@@ -74,9 +78,10 @@ export function defaultSandboxStateDir(env: NodeJS.ProcessEnv): string {
 }
 
 export async function startSandbox(options: SandboxOptions): Promise<RunningSandbox> {
+  const stateDir = prepareStateDir(options.stateDir);
   const credentials = new CredentialRegistry();
   const edge = await SandboxEdge.start({
-    stateDir: options.stateDir,
+    stateDir,
     domain: SANDBOX_DOMAIN,
     agentPort: options.agentPort,
     httpPort: options.httpPort,
@@ -84,10 +89,17 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     // IPv4 and IPv6 loopback, so IP policies can be exercised with both families.
     publicHosts: loopbackPublicHosts(),
     credentials,
+  }).catch((error: unknown) => {
+    throw listenError(error, options);
   });
   let api: SandboxRestApi | undefined;
   try {
-    api = await SandboxRestApi.listen({ credentials, edge, port: options.apiPort });
+    api = await SandboxRestApi.listen({ credentials, edge, port: options.apiPort }).catch((error: unknown) => {
+      throw listenError(error, options);
+    });
+    const apiKeyFile = path.join(stateDir, 'api-key.txt');
+    writeFileSync(apiKeyFile, `${api.apiKey}\n`, { mode: 0o600 });
+    chmodSync(apiKeyFile, 0o600);
     const label = userLabelFromEmail(DEMO_EMAIL);
     const demoCredential = credentials.create({
       description: `${DEMO_EMAIL} (sandbox demo developer)`,
@@ -124,6 +136,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       state_dir: options.stateDir,
       api_url: api.url,
       api_key: api.apiKey,
+      api_key_file: apiKeyFile,
     };
     const restApi = api;
     return {
@@ -136,7 +149,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       api: restApi,
       info,
       onEvent: (listener) => edge.events.subscribe((event) => listener(redactEvent(event))),
-      describeEvent,
+      describeEvent: (event) => describeEvent(redactEvent(event)),
       close: async () => {
         await restApi.close();
         await edge.close();
@@ -149,17 +162,99 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   }
 }
 
-const SECRET_KEYS = new Set(['client_secret', 'secret']);
+/** The sandbox's options, by the `devtunnel sandbox` flag that sets each port. */
+const PORT_FLAGS = [
+  ['agentPort', '--agent-port'],
+  ['httpPort', '--http-port'],
+  ['httpsPort', '--https-port'],
+  ['apiPort', '--api-port'],
+] as const;
 
-/** Copies an event with every `client_secret`/`secret` value replaced, at any depth. */
+/** A port that cannot be listened on (in use, or privileged) is bad input: exit 2, naming the flag. */
+function listenError(error: unknown, options: SandboxOptions): unknown {
+  const e = error as NodeJS.ErrnoException & { port?: number; address?: string };
+  if (e?.syscall !== 'listen' || (e.code !== 'EADDRINUSE' && e.code !== 'EACCES')) return error;
+  const flags = PORT_FLAGS.filter(([key]) => e.port !== undefined && e.port !== 0 && options[key] === e.port).map(([, flag]) => flag);
+  const where = `port ${e.port ?? '?'} on ${e.address ?? 'loopback'}`;
+  const why = e.code === 'EADDRINUSE' ? 'is already in use' : 'needs privileges this user lacks';
+  const subject = flags.length > 0 ? `${flags.join(' / ')} ${e.port}: ${where}` : where;
+  const flag = flags[0];
+  return usageError('sandbox_port_unavailable', `${subject} ${why}.`, [
+    flag ? `Pick another port (${flag} ${(e.port ?? 0) + 1}), or ${flag} 0 for any free port.` : 'Run it again: a free port is picked each time.',
+    ...(e.code === 'EADDRINUSE' ? ['Or stop what listens there (another devtunnel sandbox?).'] : []),
+  ]);
+}
+
+const SECRET_KEYS = new Set(['client_secret', 'secret']);
+/** Event fields that carry a request path or URL, whose query may hold OAuth values. */
+const URL_KEYS = new Set(['path', 'url']);
+/** Query parameters that are secrets in OAuth / OIDC callbacks (an authorisation code is a bearer secret). */
+const SECRET_QUERY_PARAMS = new Set(['code', 'state', 'access_token', 'id_token', 'refresh_token', 'client_secret']);
+
+/**
+ * Copies an event with every `client_secret`/`secret` value replaced, at any depth, and the
+ * values of `code`, `state` (and token) query parameters in paths and URLs.
+ */
 export function redactEvent<T>(value: T): T {
   if (Array.isArray(value)) return value.map(redactEvent) as T;
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, SECRET_KEYS.has(k) && typeof v === 'string' ? '[redacted]' : redactEvent(v)]),
+      Object.entries(value).map(([k, v]) => [
+        k,
+        typeof v === 'string' && SECRET_KEYS.has(k) ? '[redacted]' : typeof v === 'string' && URL_KEYS.has(k) ? redactQuery(v) : redactEvent(v),
+      ]),
     ) as T;
   }
   return value;
+}
+
+/** `/cb?code=abc&state=xyz&x=1` → `/cb?code=[redacted]&state=[redacted]&x=1`. */
+export function redactQuery(target: string): string {
+  const q = target.indexOf('?');
+  if (q < 0) return target;
+  const hash = target.indexOf('#', q);
+  const query = target.slice(q + 1, hash < 0 ? undefined : hash);
+  const redacted = query
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      if (eq < 0) return pair;
+      let name = pair.slice(0, eq);
+      try {
+        name = decodeURIComponent(name.replace(/\+/g, ' '));
+      } catch {
+        // keep the raw name
+      }
+      return SECRET_QUERY_PARAMS.has(name.toLowerCase()) ? `${pair.slice(0, eq)}=[redacted]` : pair;
+    })
+    .join('&');
+  return `${target.slice(0, q + 1)}${redacted}${hash < 0 ? '' : target.slice(hash)}`;
+}
+
+/** One `sandbox --json` line for an edge event: `event` names it, like the first line's `sandbox_ready` (`type` stays too). */
+export function sandboxEventLine(event: EdgeEvent): { event: EdgeEvent['type'] } & EdgeEvent {
+  return { event: event.type, ...redactEvent(event) };
+}
+
+/**
+ * Commands that set this sandbox up as an admin team and invite someone, as printed by
+ * `devtunnel sandbox`: they work as printed (see docs/administrators.md, "Trying it offline").
+ * The team is a sandbox-only one (`sandbox`), re-made with --force on each run because the
+ * sandbox's ports, CA and API key change.
+ */
+export function adminQuickStart(info: SandboxInfo): string[] {
+  const q = shellQuote;
+  return [
+    `devtunnel admin init --team sandbox --name "Sandbox Team" --domain ${info.domain} --ingress ${info.agent_addr} --root-cas ${q(info.ca_path)} --api-url ${info.api_url} --allow-domain example.com --output sandbox-policy.yaml --force`,
+    `devtunnel admin login --team sandbox --stdin < ${q(info.api_key_file)}`,
+    'devtunnel admin policy sign sandbox-policy.yaml --team sandbox',
+    'devtunnel admin invite alice@example.com --team sandbox > alice.invite',
+  ];
+}
+
+/** Quote for a POSIX shell when needed. */
+function shellQuote(text: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 function describeEvent(event: EdgeEvent): string {
