@@ -178,17 +178,26 @@ export class NgrokApiClient {
           signal: AbortSignal.timeout(this.#timeoutMs),
         });
       } catch (error) {
-        if (attempt < this.#maxAttempts) {
+        const reason = describeNetworkError(error);
+        // fetch refuses some ports outright ("bad port"): trying again cannot help.
+        const blockedPort = reason === 'bad port';
+        if (attempt < this.#maxAttempts && !blockedPort) {
           await this.#sleep(this.backoff(attempt));
           continue;
         }
+        // A URL that cannot be reached is bad input (exit 2), not a bug.
+        const port = new URL(this.baseUrl).port;
         throw new NgrokApiError(
-          `Cannot reach the ngrok API at ${this.baseUrl}: ${describeNetworkError(error)}.`,
+          blockedPort
+            ? `Cannot reach the ngrok API at ${this.baseUrl}: port ${port} is one that fetch refuses to connect to ("bad port").`
+            : `Cannot reach the ngrok API at ${this.baseUrl}: ${reason}${attempt > 1 ? ` (after ${attempt} attempts)` : ''}.`,
           0,
           undefined,
           undefined,
-          ExitCode.unexpected,
-          ['Check the network, or the --api-url / DEVTUNNEL_API_URL value.'],
+          ExitCode.usage,
+          blockedPort
+            ? ['Serve the API on another port (fetch blocks well-known service ports such as 1, 9, 25, 6000), and pass that URL with --api-url.']
+            : ['Check the --api-url / DEVTUNNEL_API_URL value (default https://api.ngrok.com), and the network or VPN.'],
         );
       }
       const retryable = response.status === 429 || response.status >= 500;

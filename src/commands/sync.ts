@@ -12,14 +12,21 @@ export default class Sync extends DevtunnelCommand {
     { description: 'For scripts', command: '<%= config.bin %> sync --json' },
   ];
   static override flags = {
-    from: Flags.string({ description: 'Signed policy file or http(s) URL (default: the policy_url in your policy).', env: 'DEVTUNNEL_POLICY_FROM' }),
+    from: Flags.string({ description: 'Signed policy file, file: URL or http(s) URL (default: the policy_url in your policy).', env: 'DEVTUNNEL_POLICY_FROM' }),
   };
 
   async run(): Promise<SyncResult> {
     const { flags } = await this.parse(Sync);
     const ctx = this.context(flags['no-color']);
+    const { policySourceFromFlag, explainPolicySourceError } = await import('../team/policy-source.js');
+    const from = flags.from === undefined ? undefined : policySourceFromFlag(flags.from);
     const { syncPolicy } = await import('../account/sync.js');
-    const result = await syncPolicy(ctx, { from: flags.from });
+    let result: SyncResult;
+    try {
+      result = await syncPolicy(ctx, { from });
+    } catch (error) {
+      throw explainPolicySourceError(error, from);
+    }
     if (!result.updated) {
       ctx.out.data(`Already up to date: policy version ${result.to_version} (team ${result.team}).`);
       return result;

@@ -144,7 +144,17 @@ describe('NgrokApiClient', () => {
     const error = (await client.listCredentials().catch((e: unknown) => e)) as NgrokApiError;
     expect(error.message).toMatch(/Cannot reach the ngrok API/);
     expect(error.message).toContain('ECONNREFUSED');
+    expect(error.exitCode).toBe(2);
     expect(sleeps.length).toBe(1);
+  });
+
+  it('does not retry a port fetch refuses ("bad port"), and says so (exit 2)', async () => {
+    const sleeps: number[] = [];
+    const client = new NgrokApiClient({ apiKey: API_KEY, baseUrl: 'http://127.0.0.1:9', sleep: async (ms) => void sleeps.push(ms) });
+    const error = (await client.listCredentials().catch((e: unknown) => e)) as NgrokApiError;
+    expect(error.message).toContain('port 9 is one that fetch refuses to connect to ("bad port")');
+    expect(error.exitCode).toBe(2);
+    expect(sleeps).toEqual([]);
   });
 
   it('parses Retry-After and base URLs', () => {
