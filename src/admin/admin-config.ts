@@ -22,6 +22,8 @@ export interface AdminTeam {
   policy_file?: string;
   /** The policy last signed with `admin policy sign` (public). */
   signed_policy?: SignedPolicy;
+  /** Names (never values) of the team secrets `admin secret set` stored, so `admin logout` can remove them. */
+  team_secrets?: string[];
 }
 
 interface StoredAdminFile {
@@ -92,11 +94,22 @@ export class AdminConfig {
               key_fingerprint: team.signed_policy.key_fingerprint,
             },
           }),
+      ...(team.team_secrets === undefined ? {} : { team_secrets: [...new Set(team.team_secrets.map(String))].sort() }),
     };
     file.teams[clean.id] = clean;
     file.current = clean.id;
     this.conf().set('admin', file);
     return clean;
+  }
+
+  /** Forget a team's settings; the current team is unset if it was this one. Returns false when there was none. */
+  removeTeam(id: string): boolean {
+    const file = this.read();
+    if (!file.teams[id]) return false;
+    delete file.teams[id];
+    if (file.current === id) delete file.current;
+    this.conf().set('admin', file);
+    return true;
   }
 
   private read(): StoredAdminFile {

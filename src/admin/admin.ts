@@ -19,6 +19,7 @@ import type { TeamPolicy } from '../team/policy-schema.js';
 import { signPolicy, verifySignedPolicy, type SignedPolicy } from '../team/signed-policy.js';
 import { fingerprintOf, generateTeamKey, publicKeyFromPrivate } from '../team/team-key.js';
 import { readTemplate } from '../team/templates.js';
+import { cannotPrompt } from '../ui/prompter.js';
 import { AdminConfig, type AdminTeam } from './admin-config.js';
 import { checkPolicyFile, checkPolicyText, formatProblems, policyFileInvalid, type PolicyProblem } from './policy-file.js';
 import { DEFAULT_NGROK_API_URL, NgrokApiClient, NgrokApiError, normalizeBaseUrl, type ApiCredential } from './ngrok-api.js';
@@ -200,7 +201,86 @@ export async function setTeamSecret(deps: AdminDeps, req: { team?: string; name:
   deps.ctx.redactor.add(value);
   const secrets = await deps.ctx.secretStore();
   await secrets.setPassword(teamSecretAccount(team.id, req.name), value);
+  deps.config.saveTeam({ ...team, team_secrets: [...(team.team_secrets ?? []), req.name] });
   return { team: team.id, name: req.name, keychain: secrets.backend };
+}
+
+// ---------------------------------------------------------------------------------------------
+// logout
+
+export interface AdminLogoutResult {
+  team: string;
+  keychain: string;
+  /** Keychain accounts deleted. */
+  removed: string[];
+  /** Accounts left in place, and why. */
+  kept: Array<{ account: string; reason: string }>;
+  /** Whether the team's settings (admin.json) were forgotten too (only with the team key). */
+  settings_removed: boolean;
+}
+
+/**
+ * Remove what the admin commands stored for a team: the ngrok API key and the team secrets. The
+ * team's private signing key stays unless `forgetTeamKey` (then confirmed by a prompt, or `yes`):
+ * without it no policy or invite can be signed for the team again, and a new key means every
+ * developer needs a new invite. Team secrets stay when this machine's developer login is for the
+ * same team (it uses the same keychain entries; `devtunnel logout` removes them).
+ */
+export async function adminLogout(deps: AdminDeps, req: { team?: string; forgetTeamKey: boolean; yes: boolean }): Promise<AdminLogoutResult> {
+  const { ctx, config } = deps;
+  const team = config.team(req.team);
+  if (req.forgetTeamKey && !req.yes) {
+    if (!ctx.prompter.interactive) {
+      throw cannotPrompt(
+        `confirmation to delete team ${team.id}'s signing key`,
+        `Pass --yes with --forget-team-key to confirm (the key cannot be recovered), or leave out --forget-team-key to keep it.`,
+      );
+    }
+    const sure = await ctx.prompter.confirm(
+      `Delete team ${team.id}'s private signing key (${team.key_fingerprint})? It cannot be recovered: no policy or invite can be signed for ${team.id} again, and a new key needs new invites for every developer.`,
+      false,
+    );
+    if (!sure) throw new UserError('Cancelled: nothing was removed.', { exitCode: ExitCode.interrupted, code: 'cancelled' });
+  }
+  const secrets = await ctx.secretStore();
+  const removed: string[] = [];
+  const kept: AdminLogoutResult['kept'] = [];
+  const remove = async (account: string) => {
+    if (await secrets.deletePassword(account)) removed.push(account);
+  };
+  await remove(adminApiAccount(team.id));
+
+  const names = new Set(team.team_secrets ?? []);
+  if (team.signed_policy) for (const name of teamSecretNames(team.signed_policy.policy)) names.add(name);
+  const developer = await developerTeamId(ctx);
+  for (const name of [...names].sort()) {
+    const account = teamSecretAccount(team.id, name);
+    if (developer === team.id) {
+      if ((await secrets.getPassword(account)) !== undefined) kept.push({ account, reason: `your developer login for team ${team.id} uses it (\`devtunnel logout\` removes it)` });
+    } else {
+      await remove(account);
+    }
+  }
+
+  let settingsRemoved = false;
+  if (req.forgetTeamKey) {
+    await remove(adminKeyAccount(team.id));
+    settingsRemoved = config.removeTeam(team.id);
+  } else {
+    if ((await secrets.getPassword(adminKeyAccount(team.id))) !== undefined) {
+      kept.push({ account: adminKeyAccount(team.id), reason: 'the team’s signing key: pass --forget-team-key to delete it too' });
+    }
+  }
+  return { team: team.id, keychain: secrets.backend, removed, kept, settings_removed: settingsRemoved };
+}
+
+/** The team of this machine's developer login, if any (a damaged login counts as none). */
+async function developerTeamId(ctx: CliContext): Promise<string | undefined> {
+  try {
+    return (await ctx.teamStore()).load()?.teamId;
+  } catch {
+    return undefined;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

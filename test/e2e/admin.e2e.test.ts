@@ -309,4 +309,36 @@ describe('admin: from nothing to a first invite, through the sandbox REST API', 
       expect(cmdline(sandbox.child.pid).includes(s)).toBe(false);
     }
   }, 60_000);
+
+  it('sandbox --json: every line names its "event" (edge events keep "type"); OAuth codes and states are redacted', () => {
+    const lines = sandbox.stdout.split('\n').filter((l) => l.trim() !== '');
+    const events = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events[0]!.event).toBe('sandbox_ready');
+    const later = events.slice(1);
+    expect(later.length).toBeGreaterThan(5);
+    for (const e of later) expect(e.event, JSON.stringify(e)).toBe(e.type);
+    expect(later.map((e) => e.event)).toEqual(expect.arrayContaining(['session_auth', 'bind', 'proxy']));
+    expect(sandbox.stdout).not.toMatch(/[?&](code|state)=(?!\[redacted\])/);
+  });
+
+  it('admin logout removes the API key and keeps the team key; --forget-team-key needs --yes without a terminal', async () => {
+    const logout = await run(['admin', 'logout', '--json'], admin.env);
+    expect(logout.code, logout.stderr).toBe(0);
+    expect(JSON.parse(logout.stdout)).toMatchObject({ team: 'acme', removed: ['admin-api:acme'], kept: [expect.objectContaining({ account: 'admin-key:acme' })] });
+    expect(await readKeychain(admin.env, 'admin-api:acme')).toBeUndefined();
+    expect(await readKeychain(admin.env, 'admin-key:acme')).toContain('BEGIN PRIVATE KEY');
+    const members = await run(['admin', 'members'], admin.env);
+    expect(members.code).toBe(3);
+    expect(members.stderr).toContain('admin login');
+
+    const unconfirmed = await run(['admin', 'logout', '--forget-team-key'], admin.env);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain('--yes');
+    expect(await readKeychain(admin.env, 'admin-key:acme')).toContain('BEGIN PRIVATE KEY');
+    const forget = await run(['admin', 'logout', '--forget-team-key', '--yes'], admin.env);
+    expect(forget.code, forget.stderr).toBe(0);
+    expect(forget.stdout).toContain('Removed admin-key:acme');
+    expect(await readKeychain(admin.env, 'admin-key:acme')).toBeUndefined();
+    expect((await run(['admin', 'members'], admin.env)).code).toBe(3);
+  }, 60_000);
 });
