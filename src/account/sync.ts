@@ -102,18 +102,24 @@ async function fetchPolicyText(source: string): Promise<string> {
     try {
       response = await fetch(url, { signal: AbortSignal.timeout(20_000), headers: { accept: 'application/json' } });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
-      throw new UserError(`Cannot fetch the team policy from ${source}: ${cause ?? (error as Error).message}.`, {
-        exitCode: ExitCode.unexpected,
+      // A URL that cannot be reached is bad input (exit 2), not a bug.
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message ?? (error as Error).message;
+      throw new UserError(`Cannot fetch the team policy from ${source}: ${why}.`, {
+        exitCode: ExitCode.usage,
         code: 'policy_fetch_failed',
-        suggestions: ['Check the network (VPN?), or pass the file with --from.'],
+        suggestions: [
+          ...(why === 'bad port' ? ['fetch refuses well-known service ports (such as 1, 9, 25, 6000): serve the policy on another port.'] : []),
+          'Check the URL and the network (VPN?), or pass the signed policy file your admin sent: --from ./policy.signed.json.',
+        ],
+        cause: error,
       });
     }
     if (!response.ok) {
       throw new UserError(`Cannot fetch the team policy from ${source}: HTTP ${response.status}.`, {
-        exitCode: ExitCode.unexpected,
+        exitCode: ExitCode.usage,
         code: 'policy_fetch_failed',
-        suggestions: ['Ask your team admin whether the policy moved, or pass the file with --from.'],
+        suggestions: ['Ask your team admin whether the policy moved, or pass the signed file with --from.'],
       });
     }
     const body = await response.text();
@@ -126,6 +132,11 @@ async function fetchPolicyText(source: string): Promise<string> {
     return text;
   } catch (error) {
     if (error instanceof UserError) throw error;
-    throw usageError('policy_file_unreadable', `Cannot read ${source}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}.`);
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'ENOTDIR' ? 'a part of the path is not a directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (code ?? 'unreadable');
+    throw usageError('policy_file_unreadable', `Cannot read the signed policy ${source}: ${why}.`, [
+      'Check the path: pass the policy.signed.json file your team admin sent, or an https:// URL to it.',
+    ]);
   }
 }

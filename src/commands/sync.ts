@@ -18,15 +18,10 @@ export default class Sync extends DevtunnelCommand {
   async run(): Promise<SyncResult> {
     const { flags } = await this.parse(Sync);
     const ctx = this.context(flags['no-color']);
-    const { policySourceFromFlag, explainPolicySourceError } = await import('../team/policy-source.js');
+    const { policySourceFromFlag } = await import('../team/policy-source.js');
     const from = flags.from === undefined ? undefined : policySourceFromFlag(flags.from);
     const { syncPolicy } = await import('../account/sync.js');
-    let result: SyncResult;
-    try {
-      result = await syncPolicy(ctx, { from });
-    } catch (error) {
-      throw explainPolicySourceError(error, from);
-    }
+    const result = await syncPolicy(ctx, { from });
     if (!result.updated) {
       ctx.out.data(`Already up to date: policy version ${result.to_version} (team ${result.team}).`);
       return result;

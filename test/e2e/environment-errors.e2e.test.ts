@@ -66,8 +66,8 @@ describe('sync: a source that cannot be read or reached', () => {
   it('a "bad port" URL: exit 2, says fetch refuses the port, suggests another', async () => {
     const r = await runCli(['sync', '--from', 'http://127.0.0.1:1/p.json'], { env: devEnv });
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toContain('Cannot fetch the team policy from http://127.0.0.1:1/p.json: port 1 is one that fetch refuses to connect to ("bad port").');
-    expect(r.stderr).toMatch(/→ Serve the policy on another port/);
+    expect(r.stderr).toContain('Cannot fetch the team policy from http://127.0.0.1:1/p.json: bad port.');
+    expect(r.stderr).toMatch(/→ fetch refuses well-known service ports .* serve the policy on another port/);
     expect(r.stderr).not.toContain('bug');
   });
 
