@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isMap, parseDocument } from 'yaml';
 import type { CliContext } from '../cli/context.js';
-import { ExitCode, UserError, usageError } from '../errors.js';
+import { ExitCode, UserError, policyError, usageError } from '../errors.js';
 import { adminApiAccount, adminKeyAccount, teamSecretAccount } from '../secrets/accounts.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { parseDuration } from '../team/duration.js';
@@ -544,7 +544,16 @@ export async function revokeMember(deps: AdminDeps, req: { team?: string; who: s
     }
   } else {
     const credential = await client.getCredential(who);
-    targets = [{ credential_id: credential.id, email: toMember(credential, team.id)?.email ?? null }];
+    const member = toMember(credential, team.id);
+    // An id is easy to mistype, and the API key reaches every credential of the account: only
+    // credentials devtunnel minted for this team may be revoked here.
+    if (!member) {
+      throw policyError('not_a_team_member', `Credential ${credential.id} is not a devtunnel member of team ${team.id}; it was not deleted.`, [
+        'Run `devtunnel admin members` for this team\'s credential ids.',
+        'To remove another credential of the ngrok account, use the ngrok dashboard or API.',
+      ]);
+    }
+    targets = [{ credential_id: credential.id, email: member.email }];
   }
   const ids = new Set(targets.map((t) => t.credential_id));
   // Sessions first (list), then delete the credentials (no new Auth can succeed), then stop the

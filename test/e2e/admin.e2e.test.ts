@@ -188,6 +188,16 @@ describe('admin: from nothing to a first invite, through the sandbox REST API', 
     expect((await run(['admin', 'revoke', reinvite.credential_id], admin.env)).code).toBe(0);
     const after = JSON.parse((await run(['admin', 'members', '--json'], admin.env)).stdout).members;
     expect(after).toEqual(before);
+
+    // A credential id that is not one of this team's members (the sandbox's own demo developer)
+    // is refused, and the credential survives: the API key reaches the whole ngrok account.
+    const demoCredential = JSON.parse(Buffer.from(info.invite!.split('.')[1]!, 'base64url').toString('utf8')).credential_id as string;
+    const foreign = await run(['admin', 'revoke', demoCredential], admin.env);
+    expect(foreign.code, foreign.stderr).toBe(4);
+    expect(foreign.stderr).toContain(`Credential ${demoCredential} is not a devtunnel member of team`);
+    const list = await fetch(`${info.api_url}/credentials`, { headers: { authorization: `Bearer ${info.api_key}`, 'ngrok-version': '2' } });
+    const ids = ((await list.json()) as { credentials: Array<{ id: string }> }).credentials.map((c) => c.id);
+    expect(ids).toContain(demoCredential);
   }, 60_000);
 
   it('the invited developer shares on its own host; its token cannot bind another developer’s host', async () => {
