@@ -54,9 +54,14 @@ export async function login(ctx: CliContext, code: string, opts: { fingerprint?:
   for (const value of Object.values(invite.secrets)) ctx.redactor.add(value);
 
   const store = await ctx.teamStore();
+  store.assertUsable(); // before anything reaches the keychain
   const previous = store.load({ verify: false });
   const teamId = invite.policy.team.id;
-  await confirmTeamKeyChange(ctx, pinnedKeyOf(store, teamId), invite.keyFingerprint, opts.fingerprint);
+  const pinned = pinnedKeyOf(store, teamId);
+  if (pinned === 'unreadable' && opts.fingerprint === undefined) {
+    ctx.out.warn('The previous login could not be read (damaged), so the team key could not be compared with the one pinned before. Check the fingerprint above with your team admin.');
+  }
+  assertSameTeamKey(typeof pinned === 'string' && pinned !== 'unreadable' ? pinned : undefined, invite.keyFingerprint, opts.fingerprint);
   const secrets = await ctx.secretStore();
 
   const written: string[] = [];
@@ -101,34 +106,31 @@ export async function login(ctx: CliContext, code: string, opts: { fingerprint?:
   };
 }
 
-/** The fingerprint pinned for `teamId` by the current login, if it is for that team and readable. */
+/**
+ * The fingerprint pinned for `teamId` by the current login; `'unreadable'` when a login file
+ * exists but is damaged (its pin is lost); undefined when there is none for that team.
+ */
 function pinnedKeyOf(store: { load(): { teamId: string; keyFingerprint: string } | undefined }, teamId: string): string | undefined {
   try {
     const current = store.load();
     return current?.teamId === teamId ? current.keyFingerprint : undefined;
   } catch {
-    return undefined; // a damaged login pins nothing
+    return 'unreadable';
   }
 }
 
 /**
  * Trust on first use, like SSH: a new key for a team this machine already knows could be a
- * phishing invite pointing at someone else's ingress. It is accepted only when the user named
- * the new fingerprint (`--fingerprint`) or confirms at a prompt.
+ * phishing invite pointing at someone else's ingress. It is accepted only when the user names
+ * the new fingerprint with --fingerprint (checked against the invite by decodeInvite); a yes/no
+ * prompt would be answered "yes" by the very person being phished.
  */
-async function confirmTeamKeyChange(ctx: CliContext, pinned: string | undefined, offered: string, expected: string | undefined): Promise<void> {
-  if (pinned === undefined || pinned === offered || expected !== undefined) return; // --fingerprint was already checked by decodeInvite
-  const what = `This invite is signed by a different key for your team than the one you logged in with before (${pinned} → ${offered}).`;
-  if (!ctx.prompter.interactive) {
-    throw usageError('team_key_changed', what, [
-      'If your admin rotated the team key, confirm its fingerprint: `devtunnel login --stdin --fingerprint <new fingerprint>`.',
-      'If you did not expect this, do not log in: ask your team admin where this invite came from.',
-    ]);
-  }
-  ctx.out.warn(what);
-  if (!(await ctx.prompter.confirm('Did your team admin tell you the team key changed?', false))) {
-    throw usageError('team_key_change_refused', 'Login cancelled: the team key was not confirmed. Nothing was changed.');
-  }
+function assertSameTeamKey(pinned: string | undefined, offered: string, expected: string | undefined): void {
+  if (pinned === undefined || pinned === offered || expected !== undefined) return;
+  throw usageError('team_key_changed', `This invite is signed by a different key for your team than the one you logged in with before (${pinned} → ${offered}).`, [
+    'If your team admin rotated the team key, ask them for the new fingerprint and run `devtunnel login --stdin --fingerprint <new fingerprint>`.',
+    'If you did not expect this, do not log in: ask your team admin where this invite came from.',
+  ]);
 }
 
 /** Every keychain account a stored login may have written. */

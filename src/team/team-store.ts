@@ -204,6 +204,19 @@ export class TeamStore {
     }
   }
 
+  /**
+   * Throws `config_dir_unusable` (exit 2) when the config directory cannot hold the store (a file
+   * in the way, no permission), so callers can refuse before they store anything elsewhere.
+   * Whether the file itself is damaged does not matter here: saving replaces it.
+   */
+  assertUsable(): void {
+    try {
+      this.readRaw();
+    } catch (error) {
+      if (error instanceof UserError && error.code === 'config_dir_unusable') throw error;
+    }
+  }
+
   /** Absolute path of the store file; computed without loading conf. */
   get path(): string {
     return path.join(this.dir(), `${CONFIG_NAME}.json`);
