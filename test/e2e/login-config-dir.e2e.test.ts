@@ -25,7 +25,7 @@ describe('login into an unusable config dir', () => {
     const user = isolatedEnv(keyring.env);
     const file = path.join(user.configDir, 'a-file');
     writeFileSync(file, 'x');
-    const env = { ...user.env, DEVTUNNEL_CONFIG_DIR: file };
+    const env: Record<string, string> = { ...user.env, DEVTUNNEL_CONFIG_DIR: file };
     const result = await runCli(['login', '--stdin', '--json'], { env, input: sandbox.info.invite });
     expect(result.code).toBe(2);
     expect(JSON.parse(result.stdout).error).toMatchObject({ code: 'config_dir_unusable', exit_code: 2 });
