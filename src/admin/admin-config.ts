@@ -69,6 +69,11 @@ export class AdminConfig {
   }
 
   /** The team if set up, else undefined (never throws for a missing team). */
+  /** Throws (exit 2) now if the settings cannot be read or written here, before other state is created. */
+  assertUsable(): void {
+    this.read();
+  }
+
   findTeam(id: string): AdminTeam | undefined {
     return this.read().teams[id];
   }
@@ -134,6 +139,15 @@ export class AdminConfig {
         accessPropertiesByDotNotation: false,
       });
     } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'EACCES' || code === 'EPERM' || code === 'EEXIST') {
+        throw new UserError(`The devtunnel config directory ${cwd ?? '(default)'} cannot hold the admin settings (${code}).`, {
+          exitCode: ExitCode.usage,
+          code: 'config_dir_unusable',
+          suggestions: ['Point DEVTUNNEL_CONFIG_DIR at a directory you own, or fix the path and its permissions.'],
+          cause,
+        });
+      }
       throw new UserError('The devtunnel admin settings file is damaged (not JSON).', {
         exitCode: ExitCode.usage,
         code: 'admin_config_invalid',

@@ -108,6 +108,7 @@ export async function initTeam(deps: AdminDeps, req: InitRequest): Promise<InitR
   const text = doc.toString({ lineWidth: 0 });
   const check = checkPolicyTextOrThrow(text, req.output);
 
+  config.assertUsable(); // the key must not reach the keychain if its settings cannot be saved
   const secrets = await ctx.secretStore();
   const existing = await secrets.getPassword(adminKeyAccount(req.team));
   if (existing && !req.force) {

@@ -175,3 +175,21 @@ describe('sandbox: a port or state directory it cannot use', () => {
     expect(r.stderr).toContain('Cannot use /proc/nope as the sandbox state directory: cannot create /proc/nope: /proc does not take new directories.');
   });
 });
+
+describe('admin init: a config directory it cannot use', () => {
+  it('is exit 2 before the signing key or the policy file is created', async () => {
+    const iso = env();
+    const notADir = path.join(iso.configDir, 'a-file');
+    writeFileSync(notADir, 'x');
+    const output = path.join(iso.configDir, 'policy.yaml');
+    const envWithFile = { ...iso.env, DEVTUNNEL_CONFIG_DIR: notADir };
+    const r = await runCli(['admin', 'init', '--team', 'acme', '--name', 'Acme', '--domain', 'x.example.com', '--ingress', '127.0.0.1:1', '--output', output], { env: envWithFile });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('cannot hold the admin settings');
+    expect(existsSync(output)).toBe(false);
+    // No signing key was stored: init in a usable directory finds none to keep.
+    const again = await runCli(['admin', 'init', '--team', 'acme', '--name', 'Acme', '--domain', 'x.example.com', '--ingress', '127.0.0.1:1', '--output', output], { env: iso.env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr + again.stdout).not.toMatch(/already (has|exists).*key|keeping the existing key/i);
+  });
+});
