@@ -11,6 +11,22 @@ const PROBE_TIMEOUT_MS = 5_000;
 const REFUSALS_BEFORE_STOPPED = 2;
 /** Longest wait for each of Unbind and session close when closing a tunnel. */
 const CLOSE_STEP_MS = 3_000;
+/** While a session is down, how often the edge is probed to learn that the network is back. */
+const RECOVERY_PROBE_MS = 1_500;
+/** After a probe found the edge reachable, how long the SDK may take to resume before we replace its session. */
+const RECOVERY_GRACE_MS = 1_000;
+/**
+ * A heartbeat while down means "back" only if no failed reconnect comes within this long of it: the
+ * SDK also reports the first heartbeat of a reconnect attempt whose Auth the edge then refuses.
+ */
+const HEARTBEAT_SETTLE_MS = 300;
+/**
+ * A heartbeat this soon after a failed reconnect belongs to that attempt: the SDK's next attempt
+ * comes 50 ms after a failure at the earliest (agent-protocol.md §8.2).
+ */
+const HEARTBEAT_OF_FAILED_ATTEMPT_MS = 40;
+/** Longest wait between recovery probes after failed replacements (the wait doubles each time). */
+const RECOVERY_BACKOFF_MAX_MS = 30_000;
 
 /** Waits for `promise` (ignoring its failure) at most `ms`. */
 function bounded(promise: Promise<unknown>, ms: number): Promise<void> {
@@ -34,9 +50,21 @@ interface AheadSession {
   session: Promise<NgrokSession>;
 }
 
+/** When a dropped session is replaced by a new one (docs/revocation.md, "Coming back quickly"). */
+export interface RecoveryTiming {
+  /** Probe the edge this often while the session is down. Default 1500 ms. */
+  probeEveryMs: number;
+  /** Once the edge is reachable, give the SDK this long to resume on its own. Default 1000 ms. */
+  graceMs: number;
+  /** A heartbeat while down counts once no failed reconnect came this long around it. Default 300 ms. */
+  settleMs: number;
+}
+
 export interface NgrokTunnelStarterOptions {
   /** Loads the SDK; tests pass fakes. Default: require('@ngrok/ngrok'). */
   loadSdk?: () => NgrokModule;
+  /** Tests shorten these. */
+  recovery?: Partial<RecoveryTiming>;
 }
 
 /**
@@ -58,8 +86,10 @@ export class NgrokTunnelStarter implements TunnelStarter {
   private sdk: Promise<NgrokModule> | undefined;
   private ahead: AheadSession | undefined;
   private readonly loadSdk: () => NgrokModule;
+  private readonly recovery: RecoveryTiming;
 
   constructor(options: NgrokTunnelStarterOptions = {}) {
+    this.recovery = { probeEveryMs: RECOVERY_PROBE_MS, graceMs: RECOVERY_GRACE_MS, settleMs: HEARTBEAT_SETTLE_MS, ...options.recovery };
     // require(), not import(): the SDK is CommonJS, and import() would first run Node's CJS export
     // lexer over its 22 kB loader (slow, and it gets TurboFan-compiled: time and peak memory).
     this.loadSdk = options.loadSdk ?? (() => createRequire(import.meta.url)('@ngrok/ngrok') as NgrokModule);
@@ -94,38 +124,88 @@ export class NgrokTunnelStarter implements TunnelStarter {
   async start(request: TunnelRequest): Promise<Tunnel> {
     this.preload();
     const ngrok = await this.sdk!;
-    const watch = new SessionWatch(request, () => this.probe(ngrok, request));
-    let session = await this.takeAhead(request, watch);
-    if (!session) {
+    // The session and endpoint that serve the tunnel now; a replacement (see replace()) swaps them.
+    let live: LiveSession | undefined;
+    const watch = new SessionWatch(request, () => this.probe(ngrok, request), {
+      timing: this.recovery,
+      replace: () => (live ? replace(live) : Promise.resolve('aborted')),
+    });
+    let first = await this.takeAhead(request, watch);
+    if (!first) {
       const relay = new SessionEvents();
       relay.attach(watch);
       try {
-        session = await this.builder(ngrok, request, relay).connect();
+        first = { session: await this.builder(ngrok, request, relay).connect(), relay };
       } catch (error) {
         throw toEdgeRefusal(error, request.authtoken);
       }
     }
-    let listener: Awaited<ReturnType<ReturnType<NgrokSession['httpEndpoint']>['listenAndForward']>>;
+    let firstListener: Listener;
     try {
-      let endpoint = session.httpEndpoint().domain(request.domain);
-      if (request.endpointMetadata !== undefined) endpoint = endpoint.metadata(request.endpointMetadata);
-      listener = await endpoint.trafficPolicy(request.trafficPolicy).listenAndForward(forwardUrl(request.upstream));
+      firstListener = await bindEndpoint(first.session, request);
     } catch (error) {
       watch.end();
-      await session.close().catch(() => undefined);
+      await first.session.close().catch(() => undefined);
       throw toEdgeRefusal(error, request.authtoken);
     }
-    const url = listener.url() ?? `https://${request.domain}`;
+    live = { ...first, listener: firstListener };
+    const url = firstListener.url() ?? `https://${request.domain}`;
+
+    /**
+     * Replaces a dropped session whose SDK reconnect loop is waiting (up to minutes) although the
+     * edge is reachable again: connects a new session with the same options and callbacks, binds
+     * the same endpoint on it, and closes the old one so its reconnect loop stops. The old session's
+     * events are ignored from the moment the new bind starts; if that bind fails, the old session
+     * stays (and a heartbeat it had meanwhile still counts).
+     */
+    const replace = async (old: LiveSession): Promise<ReplaceOutcome> => {
+      const relay = new SessionEvents();
+      let session: NgrokSession;
+      try {
+        session = await this.builder(ngrok, request, relay).connect();
+      } catch {
+        return 'failed';
+      }
+      if (!watch.mayReplace) {
+        void bounded(session.close(), CLOSE_STEP_MS);
+        return 'aborted';
+      }
+      old.relay.detach();
+      let listener: Listener;
+      try {
+        listener = await bindEndpoint(session, request);
+      } catch {
+        void bounded(session.close(), CLOSE_STEP_MS);
+        old.relay.attach(watch, 'heartbeat');
+        return 'failed';
+      }
+      if (watch.isEnded) {
+        // close() began meanwhile and closes the old session: this one is ours to close.
+        void bounded(listener.close(), CLOSE_STEP_MS).then(() => bounded(session.close(), CLOSE_STEP_MS));
+        return 'aborted';
+      }
+      live = { session, relay, listener };
+      watch.onReplaced();
+      relay.attach(watch, 'all');
+      // The old session is down: no Unbind (it would wait for a reconnect), just end its loop.
+      void bounded(old.session.close(), CLOSE_STEP_MS);
+      return 'replaced';
+    };
+
     let closing: Promise<void> | undefined;
-    const live = session;
     return {
       url,
       close: () => {
-        // Unbind is an RPC: on a session that is down (stopped, revoked, reconnecting) the SDK would
-        // wait for a reconnect that may never come, so skip it then and bound every step.
-        const connected = watch.isConnected;
-        watch.end();
-        closing ??= (connected ? bounded(listener.close(), CLOSE_STEP_MS) : Promise.resolve()).then(() => bounded(live.close(), CLOSE_STEP_MS));
+        closing ??= (async () => {
+          // Unbind is an RPC: on a session that is down (stopped, revoked, reconnecting) the SDK would
+          // wait for a reconnect that may never come, so skip it then and bound every step.
+          watch.end();
+          // A replacement in flight either finished (then `live` is the new session) or closes its own.
+          await bounded(watch.settled(), CLOSE_STEP_MS);
+          const { session, listener } = live!;
+          if (watch.wasConnected) await bounded(listener.close(), CLOSE_STEP_MS);
+          await bounded(session.close(), CLOSE_STEP_MS);
+        })();
         return closing;
       },
     };
@@ -136,7 +216,7 @@ export class NgrokTunnelStarter implements TunnelStarter {
    * is still untouched; its events then go to `watch`. A failed connect ahead fails the request the
    * same way (its parameters are the request's). Anything else is closed, and undefined returned.
    */
-  private async takeAhead(request: TunnelRequest, watch: SessionWatch): Promise<NgrokSession | undefined> {
+  private async takeAhead(request: TunnelRequest, watch: SessionWatch): Promise<{ session: NgrokSession; relay: SessionEvents } | undefined> {
     const ahead = this.ahead;
     this.ahead = undefined;
     if (!ahead) return undefined;
@@ -156,7 +236,7 @@ export class NgrokTunnelStarter implements TunnelStarter {
       return undefined;
     }
     ahead.relay.attach(watch);
-    return session;
+    return { session, relay: ahead.relay };
   }
 
   private builder(ngrok: NgrokModule, params: SessionParams, relay: SessionEvents): SessionBuilder {
@@ -210,6 +290,25 @@ export class NgrokTunnelStarter implements TunnelStarter {
 
 type ProbeResult = { outcome: 'ok' | 'unknown' } | { outcome: 'refused'; errorCode: string; detail: string };
 
+type Listener = Awaited<ReturnType<ReturnType<NgrokSession['httpEndpoint']>['listenAndForward']>>;
+
+/** The session serving a tunnel, its events and its endpoint. */
+interface LiveSession {
+  session: NgrokSession;
+  relay: SessionEvents;
+  listener: Listener;
+}
+
+/** `replaced`: a new session serves the endpoint; `aborted`: no longer wanted; `failed`: try again later. */
+type ReplaceOutcome = 'replaced' | 'aborted' | 'failed';
+
+/** Binds the tunnel's endpoint (domain, endpoint metadata, Traffic Policy, forward target) on a session. */
+async function bindEndpoint(session: NgrokSession, request: TunnelRequest): Promise<Listener> {
+  let endpoint = session.httpEndpoint().domain(request.domain);
+  if (request.endpointMetadata !== undefined) endpoint = endpoint.metadata(request.endpointMetadata);
+  return endpoint.trafficPolicy(request.trafficPolicy).listenAndForward(forwardUrl(request.upstream));
+}
+
 function sameSession(a: SessionParams, b: SessionParams): boolean {
   return a.serverAddr === b.serverAddr && a.rootCas === b.rootCas && a.authtoken === b.authtoken && a.sessionMetadata === b.sessionMetadata;
 }
@@ -225,49 +324,96 @@ function closeAhead(ahead: AheadSession): Promise<void> {
 /**
  * The SDK's session callbacks, registered when the session is built, passed on to the SessionWatch
  * of the tunnel that uses the session. Before one is attached (a session connected ahead), a Stop or
- * a disconnection makes the session unusable; heartbeats mean nothing yet.
+ * a disconnection makes the session unusable; heartbeats mean nothing yet. A session being replaced
+ * is detached; what it did meanwhile can be replayed when it is attached (again).
  */
 class SessionEvents {
   private watch: SessionWatch | undefined;
   private touched = false;
+  private stopSeen = false;
+  private last: 'heartbeat' | 'drop' | undefined;
 
   /** The edge stopped or dropped the session before a tunnel took it. */
   get spoiled(): boolean {
     return this.touched;
   }
 
-  attach(watch: SessionWatch): void {
+  /**
+   * From now on, events go to `watch`. `replay` passes on what happened while detached: 'all' a Stop,
+   * or else the latest of a heartbeat and a drop; 'heartbeat' only a Stop or a heartbeat.
+   */
+  attach(watch: SessionWatch, replay: 'none' | 'heartbeat' | 'all' = 'none'): void {
     this.watch = watch;
+    const { stopSeen, last } = this;
+    this.stopSeen = false;
+    this.last = undefined;
+    if (replay === 'none') return;
+    if (stopSeen) watch.onStop();
+    else if (last === 'heartbeat') watch.onHeartbeat();
+    else if (last === 'drop' && replay === 'all') watch.onDisconnection('transport error');
+  }
+
+  /** Events are kept aside (not judged) until attach(). */
+  detach(): void {
+    this.watch = undefined;
+    this.stopSeen = false;
+    this.last = undefined;
   }
 
   stop(): void {
-    if (this.watch) this.watch.onStop();
-    else this.touched = true;
+    if (this.watch) return this.watch.onStop();
+    this.touched = true;
+    this.stopSeen = true;
   }
 
   disconnected(error: string): void {
-    if (this.watch) this.watch.onDisconnection(error);
-    else this.touched = true;
+    if (this.watch) return this.watch.onDisconnection(error);
+    this.touched = true;
+    this.last = 'drop';
   }
 
   heartbeat(): void {
-    this.watch?.onHeartbeat();
+    if (this.watch) return this.watch.onHeartbeat();
+    this.last = 'heartbeat';
   }
 }
 
+/** What a SessionWatch needs to bring a dropped tunnel back itself. */
+export interface Recovery {
+  timing: RecoveryTiming;
+  /** Connects a new session, binds the endpoint on it and swaps it in (calling onReplaced()). */
+  replace: () => Promise<ReplaceOutcome>;
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /**
- * Follows one session's life from the SDK's callbacks and decides when the edge has ended it
- * for good. Reports 'closed'/'connected' like forward()'s onStatusChange did.
+ * Follows one tunnel's session from the SDK's callbacks, decides when the edge has ended it for
+ * good, and brings it back itself when the SDK would wait minutes to (docs/revocation.md).
+ * Reports 'closed'/'connected' like forward()'s onStatusChange did.
+ *
+ * While the session is down the edge is probed every `probeEveryMs`. When a probe finds it reachable
+ * with the token accepted, and the SDK has not resumed `graceMs` later, the session is replaced —
+ * but only if no Stop arrived and no failed reconnect of this outage happened while the edge was
+ * reachable (that is the edge refusing to resume this session: "stopped", not a network drop).
  */
-class SessionWatch {
+export class SessionWatch {
   private connected = true;
   private ended = false;
-  private probing = false;
+  private judging = false;
+  private stopSeen = false;
   private refusalsWhileReachable = 0;
+  private failedReplacements = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private recovering: Promise<void> | undefined;
+  private connectedAtEnd = true;
+  private settling: NodeJS.Timeout | undefined;
+  private lastFailedReconnect = 0;
 
   constructor(
-    private readonly request: TunnelRequest,
+    private readonly request: Pick<TunnelRequest, 'onStatusChange' | 'onEnded'>,
     private readonly probe: () => Promise<ProbeResult>,
+    private readonly recovery?: Recovery,
   ) {}
 
   /** True while the session is up (false from a disconnection until the next heartbeat). */
@@ -275,16 +421,51 @@ class SessionWatch {
     return this.connected && !this.ended;
   }
 
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Whether the session was up when end() was called. */
+  get wasConnected(): boolean {
+    return this.connectedAtEnd;
+  }
+
+  /**
+   * A replacement may go ahead: the session is down, the tunnel not ended, no Stop arrived, and no
+   * failed reconnect of this outage coincided with a reachable edge.
+   */
+  get mayReplace(): boolean {
+    return !this.ended && !this.connected && !this.stopSeen && this.refusalsWhileReachable === 0;
+  }
+
+  /** Settles when no recovery step is in flight. */
+  settled(): Promise<void> {
+    return this.recovering ?? Promise.resolve();
+  }
+
   /** No more reports (the tunnel is being closed by us). */
   end(): void {
+    if (!this.ended) this.connectedAtEnd = this.connected;
     this.ended = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.settling);
   }
 
   onHeartbeat(): void {
+    if (this.ended || this.connected || this.settling) return;
+    const settleMs = this.recovery?.timing.settleMs ?? HEARTBEAT_SETTLE_MS;
+    // The heartbeat of an attempt the edge refused arrives together with its failure, in either order.
+    if (Date.now() - this.lastFailedReconnect < Math.min(settleMs, HEARTBEAT_OF_FAILED_ATTEMPT_MS)) return;
+    this.settling = setTimeout(() => {
+      this.settling = undefined;
+      if (!this.ended && !this.connected) this.back();
+    }, settleMs);
+  }
+
+  /** A new session serves the endpoint (see Recovery.replace). */
+  onReplaced(): void {
     if (this.ended || this.connected) return;
-    this.connected = true;
-    this.refusalsWhileReachable = 0;
-    this.request.onStatusChange?.('connected');
+    this.back();
   }
 
   onDisconnection(_error: string): void {
@@ -293,20 +474,36 @@ class SessionWatch {
       // The session dropped; the SDK reconnects at once. Nothing to judge yet.
       this.connected = false;
       this.request.onStatusChange?.('closed');
+      this.scheduleRecovery(this.recovery?.timing.probeEveryMs);
       return;
     }
     // A reconnect attempt failed: find out whether the edge refuses us or is just unreachable.
+    this.lastFailedReconnect = Date.now();
+    clearTimeout(this.settling);
+    this.settling = undefined;
     void this.judge(false);
   }
 
   onStop(): void {
     if (this.ended) return;
+    this.stopSeen = true;
+    clearTimeout(this.timer);
     void this.judge(true);
   }
 
+  private back(): void {
+    clearTimeout(this.settling);
+    this.settling = undefined;
+    this.connected = true;
+    this.refusalsWhileReachable = 0;
+    this.failedReplacements = 0;
+    clearTimeout(this.timer);
+    this.request.onStatusChange?.('connected');
+  }
+
   private async judge(stopCommand: boolean): Promise<void> {
-    if (this.probing && !stopCommand) return;
-    this.probing = true;
+    if (this.judging && !stopCommand) return;
+    this.judging = true;
     try {
       const result = await this.probe();
       if (this.ended) return;
@@ -316,13 +513,47 @@ class SessionWatch {
         return this.finish({ reason: 'stopped', detail: 'the edge refuses to resume this session' });
       }
     } finally {
-      this.probing = false;
+      this.judging = false;
     }
+  }
+
+  private scheduleRecovery(ms: number | undefined): void {
+    if (!this.recovery || ms === undefined) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.recovering = this.recover().finally(() => (this.recovering = undefined));
+    }, ms);
+    // The command holds the process open itself; a pending probe must not.
+    this.timer.unref();
+  }
+
+  /** One recovery step: probe; if the edge is back and the SDK still is not, replace the session. */
+  private async recover(): Promise<void> {
+    const recovery = this.recovery!;
+    // A refusal seen or a Stop: the judge decides, and the SDK's own reconnects go on.
+    if (!this.mayReplace) return;
+    const result = await this.probe();
+    if (this.ended || this.connected) return;
+    if (result.outcome === 'refused') return this.finish({ reason: 'revoked', errorCode: result.errorCode, detail: result.detail });
+    if (result.outcome === 'ok') {
+      await delay(recovery.timing.graceMs);
+      if (!this.mayReplace) return;
+      if (!this.judging) {
+        const outcome = await recovery.replace();
+        if (outcome === 'replaced') return;
+        if (outcome === 'failed') this.failedReplacements++;
+      }
+    }
+    if (this.ended || this.connected || this.stopSeen) return;
+    const base = recovery.timing.probeEveryMs;
+    this.scheduleRecovery(Math.min(base * 2 ** this.failedReplacements, Math.max(base, RECOVERY_BACKOFF_MAX_MS)));
   }
 
   private finish(end: TunnelEnd): void {
     if (this.ended) return;
-    this.ended = true;
+    this.end();
+    // The edge ended the session: closing it must not wait on an Unbind.
+    this.connectedAtEnd = false;
     this.request.onEnded?.(end);
   }
 }
