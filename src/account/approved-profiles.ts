@@ -34,7 +34,8 @@ export async function showProfile(ctx: CliContext, name: string) {
   const login = await loadLogin(ctx);
   if (!login) throw notLoggedInError();
   const profile = login.policy.profiles[name];
-  const webhook = login.policy.webhooks?.[name];
+  const { findWebhookProfile } = await import('../tunnel/webhook.js');
+  const webhook = profile ? undefined : findWebhookProfile(login.policy, name)?.profile; // by key or provider id
   const { compileProfile, compileWebhook, redactPolicy } = await import('../profiles/compile.js');
   if (!profile && webhook) {
     // A webhook profile: what the edge checks, compiled with a placeholder for the developer's secret.

@@ -36,7 +36,7 @@ export async function prepareShare(ctx: CliContext, request: ShareRequest) {
   if (request.profile === undefined) throw profileMissing(policy);
   const profileName = request.profile;
   const profile = policy.profiles[profileName];
-  if (!profile) throw unknownProfile(profileName, policy);
+  if (!profile) throw unknownProfile(profileName, policy, request.target);
 
   const { compileProfile, serializePolicy } = await import('../profiles/compile.js');
   const { endpointHost } = await import('../team/identity.js');
@@ -80,13 +80,13 @@ function profileMissing(policy: TeamPolicy): UserError {
   ]);
 }
 
-export function unknownProfile(name: string, policy: TeamPolicy): UserError {
+export function unknownProfile(name: string, policy: TeamPolicy, target = '8080'): UserError {
   const approved = Object.keys(policy.profiles).sort();
   const example = approved.includes('sso') ? 'sso' : (approved[0] ?? 'sso');
   // A webhook profile's name is a natural thing to try here; point at the right command.
   if (Object.hasOwn(policy.webhooks ?? {}, name)) {
     return policyError('webhook_profile_not_shareable', `"${name}" is a webhook profile: it receives signed webhooks, it does not share an app.`, [
-      `Run \`devtunnel webhook ${name} 8080\` to receive ${name} webhooks.`,
+      `Run \`devtunnel webhook ${name} ${target}\` to receive ${name} webhooks.`,
       `To share an app, use one of: ${approved.join(', ') || '(none)'}.`,
     ]);
   }

@@ -36,10 +36,12 @@ export function parseUpstream(input: string): Upstream {
         'Pass only the scheme, host and port, e.g. `http://localhost:3000`.',
       ]);
     }
-    if (url.port !== '' && !validPort(url.port)) throw fail();
+    if (url.port !== '' && !validPort(url.port)) {
+      throw usageError('bad_port', `${url.port} is not a port: ports go from 1 to 65535.`, [`Example: \`${url.protocol}//localhost:3000\`.`]);
+    }
     if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
       // The whole app is shared; a path here would be silently ignored, so say so instead.
-      throw usageError('bad_upstream', `The local URL must not carry a path or query ("${url.pathname}${url.search}"): the whole app at ${url.protocol}//${url.host} is shared.`, [
+      throw usageError('bad_upstream', `The local URL must not carry a path, query or fragment ("${url.pathname}${url.search}${url.hash}"): the whole app at ${url.protocol}//${url.host} is shared.`, [
         `Pass only the scheme, host and port, e.g. \`${url.protocol}//${url.host}\`; visitors choose the path.`,
       ]);
     }
@@ -47,7 +49,10 @@ export function parseUpstream(input: string): Upstream {
     return { display: origin, addr: origin };
   }
   const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d+)$/.exec(text);
-  if (!match || !validPort(match[2]!)) throw fail();
+  if (match && !validPort(match[2]!)) {
+    throw usageError('bad_port', `${match[2]} is not a port: ports go from 1 to 65535.`, ['Example: `localhost:3000`.']);
+  }
+  if (!match) throw fail();
   const host = match[1]!;
   const port = Number(match[2]);
   return { display: `http://${host}:${port}`, addr: `${host}:${port}` };

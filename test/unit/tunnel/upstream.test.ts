@@ -50,3 +50,11 @@ describe('parseUpstream error text', () => {
     expect(refusal('http://user:hunter2secret@localhost:99999')).not.toContain('hunter2secret');
   });
 });
+
+describe('parseUpstream port messages', () => {
+  it('names the port problem for HOST:PORT too', () => {
+    expect(refusal('localhost:70000')).toContain('70000 is not a port: ports go from 1 to 65535');
+    expect(refusal('http://localhost:0')).toContain('0 is not a port');
+    expect(refusal('http://localhost:3000#frag')).toContain('fragment');
+  });
+});
