@@ -1,27 +1,16 @@
 // A damaged or edited login file is never used, and the commands the error suggests repair it:
 // `logout` removes it, and `login` replaces it directly.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { isolatedEnv, runCli } from '../support/cli.js';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/sandbox.js';
-import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring-session.js';
+import { useSandboxAndKeyring } from '../support/sandbox-and-keyring.js';
 
-let sandbox: RunningSandbox;
-let keyring: PrivateKeyring;
-beforeAll(async () => {
-  keyring = await startPrivateKeyring();
-  sandbox = await startSandbox({ stateDir: mkdtempSync(path.join(tmpdir(), 'devtunnel-sbx-')) });
-});
-afterAll(async () => {
-  await sandbox?.close();
-  await keyring?.stop();
-});
+const stage = useSandboxAndKeyring();
 
 describe('a damaged login file', () => {
   it('is refused with exit 3, removed by logout, and replaced by login', async () => {
-    const user = isolatedEnv(keyring.env);
+    const user = isolatedEnv(stage.keyring.env);
     writeFileSync(path.join(user.configDir, 'team.json'), '{not json');
     const who = await runCli(['whoami'], { env: user.env });
     expect(who.code).toBe(3);
@@ -35,7 +24,7 @@ describe('a damaged login file', () => {
 
     // Straight over a damaged file, without logging out first.
     writeFileSync(path.join(user.configDir, 'team.json'), '{not json');
-    const login = await runCli(['login', '--stdin'], { env: user.env, input: sandbox.info.invite });
+    const login = await runCli(['login', '--stdin'], { env: user.env, input: stage.sandbox.info.invite });
     expect(login.code, login.stderr).toBe(0);
     const whoAfter = await runCli(['whoami', '--json'], { env: user.env });
     expect(whoAfter.code, whoAfter.stderr).toBe(0);
@@ -45,7 +34,7 @@ describe('a damaged login file', () => {
   }, 60_000);
 
   it('in a config "directory" that is a file says so, with exit 2', async () => {
-    const user = isolatedEnv({ ...keyring.env });
+    const user = isolatedEnv({ ...stage.keyring.env });
     const notADir = path.join(user.configDir, 'plain-file');
     writeFileSync(notADir, 'x');
     const who = await runCli(['whoami'], { env: { ...user.env, DEVTUNNEL_CONFIG_DIR: notADir } });

@@ -1,29 +1,17 @@
 // `devtunnel login` with no code: a masked prompt on a real terminal (a pty made by util-linux
 // `script`), and a clear refusal naming --stdin when there is no terminal.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { binPath, isolatedEnv, runCli } from '../support/cli.js';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/sandbox.js';
-import { startPrivateKeyring, type PrivateKeyring } from '../support/keyring-session.js';
+import { useSandboxAndKeyring } from '../support/sandbox-and-keyring.js';
 
-let sandbox: RunningSandbox;
-let keyring: PrivateKeyring;
-beforeAll(async () => {
-  keyring = await startPrivateKeyring();
-  sandbox = await startSandbox({ stateDir: mkdtempSync(path.join(tmpdir(), 'devtunnel-sbx-')) });
-});
-afterAll(async () => {
-  await sandbox?.close();
-  await keyring?.stop();
-});
+const stage = useSandboxAndKeyring();
 
 describe('login without a code', () => {
   it('asks on a terminal with a masked prompt, and the code never appears on screen', async (ctx) => {
     if (!existsSync('/usr/bin/script')) ctx.skip('util-linux `script` is not installed');
-    const user = isolatedEnv({ ...keyring.env, CI: '', TERM: 'xterm' });
+    const user = isolatedEnv({ ...stage.keyring.env, CI: '', TERM: 'xterm' });
     const child = spawn('/usr/bin/script', ['-qfec', `${process.execPath} ${binPath} login`, '/dev/null'], { env: user.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let screen = '';
     child.stdout.on('data', (d) => (screen += d));
@@ -31,14 +19,14 @@ describe('login without a code', () => {
     const deadline = Date.now() + 15_000;
     while (!screen.includes('Invite code') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(screen).toContain('Invite code from your team admin');
-    child.stdin.write(`${sandbox.info.invite}\r`);
+    child.stdin.write(`${stage.sandbox.info.invite}\r`);
     const typedAt = Date.now();
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code, screen).toBe(0);
     // Pasting a 4 KB code must not lag: a per-character re-render once took 16 s here.
     expect(Date.now() - typedAt).toBeLessThan(5_000);
     expect(screen).toContain('Logged in to Demo Team (demo) as dev@example.com.');
-    expect(screen).not.toContain(sandbox.info.invite.slice(10, 60));
+    expect(screen).not.toContain(stage.sandbox.info.invite.slice(10, 60));
     const who = await runCli(['whoami', '--json'], { env: { ...user.env, CI: '1' } });
     expect(JSON.parse(who.stdout).authtoken.present).toBe(true);
     await runCli(['logout'], { env: user.env });
@@ -46,7 +34,7 @@ describe('login without a code', () => {
   }, 60_000);
 
   it('without a terminal fails at once with exit 2 and names --stdin', async () => {
-    const user = isolatedEnv(keyring.env);
+    const user = isolatedEnv(stage.keyring.env);
     const result = await runCli(['login'], { env: user.env });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('not an interactive terminal');
