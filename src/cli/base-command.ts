@@ -51,6 +51,14 @@ export abstract class DevtunnelCommand extends Command {
     await super.finally(error);
   }
 
+  /**
+   * Results print as one compact JSON line, like the errors and the events of long-running
+   * commands, so every `--json` output can be read line by line (`jq -c`, `JSON.parse` per line).
+   */
+  override logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(json)}\n`);
+  }
+
   protected override async catch(error: Error & { exitCode?: number }): Promise<void> {
     const ctx = this.context();
     if (error instanceof UserError) {

@@ -20,7 +20,7 @@ describe('a damaged login file', () => {
     expect(logout.code, logout.stderr).toBe(0);
     expect(JSON.parse(logout.stdout)).toMatchObject({ removed_damaged_login: true });
     expect((await runCli(['whoami'], { env: user.env })).code).toBe(3);
-    expect((await runCli(['logout', '--json'], { env: user.env })).stdout).toContain('"was_logged_in": false');
+    expect(JSON.parse((await runCli(['logout', '--json'], { env: user.env })).stdout)).toMatchObject({ was_logged_in: false });
 
     // Straight over a damaged file, without logging out first.
     writeFileSync(path.join(user.configDir, 'team.json'), '{not json');
