@@ -21,10 +21,14 @@ const RECOVERY_GRACE_MS = 1_000;
  */
 const HEARTBEAT_SETTLE_MS = 300;
 /**
- * A heartbeat this soon after a failed reconnect belongs to that attempt: the SDK's next attempt
- * comes 50 ms after a failure at the earliest (agent-protocol.md §8.2).
+ * A heartbeat this soon after a failed reconnect is taken to belong to that attempt. Under CPU load
+ * the failed attempt's heartbeat was seen up to ~50 ms after its failure (40 ms was too tight: the
+ * refusal then went unjudged and a stopped session waited ~125 s for the SDK's next retry). The
+ * cost of a longer window: if the SDK's very next retry (50 ms later) succeeds, "connected" is
+ * reported at the following heartbeat (≤10 s) instead — and no session is replaced meanwhile,
+ * because the failure with a reachable edge already rules replacement out.
  */
-const HEARTBEAT_OF_FAILED_ATTEMPT_MS = 40;
+const HEARTBEAT_OF_FAILED_ATTEMPT_MS = 250;
 /** Longest wait between recovery probes after failed replacements (the wait doubles each time). */
 const RECOVERY_BACKOFF_MAX_MS = 30_000;
 
@@ -403,6 +407,8 @@ export class SessionWatch {
   private judging = false;
   private stopSeen = false;
   private refusalsWhileReachable = 0;
+  /** A failed reconnect arrived while a probe was running; judge it after. */
+  private judgeAgain = false;
   private failedReplacements = 0;
   private timer: NodeJS.Timeout | undefined;
   private recovering: Promise<void> | undefined;
@@ -502,7 +508,13 @@ export class SessionWatch {
   }
 
   private async judge(stopCommand: boolean): Promise<void> {
-    if (this.judging && !stopCommand) return;
+    if (this.judging && !stopCommand) {
+      // Judge this failed reconnect too once the current probe is done: under load the SDK's
+      // quick retries land while a probe runs, and dropping them left a stopped session waiting
+      // for the SDK's next retry (~125 s) instead of ending as "stopped".
+      this.judgeAgain = true;
+      return;
+    }
     this.judging = true;
     try {
       const result = await this.probe();
@@ -514,6 +526,10 @@ export class SessionWatch {
       }
     } finally {
       this.judging = false;
+      if (this.judgeAgain && !this.ended) {
+        this.judgeAgain = false;
+        void this.judge(false);
+      }
     }
   }
 
