@@ -3,6 +3,7 @@ import type { SecretStore } from '../secrets/secret-store.js';
 import { authtokenAccount, teamSecretAccount } from '../secrets/accounts.js';
 import { cannotPrompt } from '../ui/prompter.js';
 import { usageError } from '../errors.js';
+import { readStreamText } from '../ui/read-stream.js';
 
 export interface LoginResult {
   team: { id: string; name: string };
@@ -22,7 +23,7 @@ export async function readInviteCode(ctx: CliContext, opts: { arg?: string; stdi
   }
   let code: string;
   if (opts.arg !== undefined) code = opts.arg;
-  else if (opts.stdin) code = await readAll(ctx.stdin);
+  else if (opts.stdin) code = await readStreamText(ctx.stdin);
   else {
     if (!ctx.prompter.interactive) {
       throw cannotPrompt('the invite code', 'Pipe it in: `devtunnel login --stdin < invite.txt`.');
@@ -35,11 +36,6 @@ export async function readInviteCode(ctx: CliContext, opts: { arg?: string; stdi
   return code;
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /**
  * Verifies the invite, then stores secrets in the keychain first and the public rest in

@@ -6,6 +6,7 @@ import { holdTunnel, teamTunnelRequest, type TunnelLifecycleEvent } from './tunn
 
 export { accessEnded, edgeRefused } from './tunnel-session.js';
 import { loadLogin, readAuthtoken, readTeamSecrets } from '../account/session.js';
+import { isDnsLabel } from '../team/identity.js';
 
 export interface ShareRequest {
   target: string;
@@ -19,13 +20,12 @@ export interface ShareRequest {
 export type ShareReady = { event: 'ready'; url: string; profile: string; local: string; host: string; team: string; user: string };
 export type ShareEvent = ShareReady | TunnelLifecycleEvent;
 
-const labelPattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Everything checkable before the network: who, which profile, which policy, which target. */
 export async function prepareShare(ctx: CliContext, request: ShareRequest) {
   const upstream: Upstream = parseUpstream(request.target);
   const name = request.name.toLowerCase();
-  if (!labelPattern.test(name)) {
+  if (!isDnsLabel(name)) {
     throw usageError('bad_name', `"${request.name}" is not a valid endpoint name.`, [
       'Use lower-case letters, digits and dashes (at most 63), e.g. `--name api`.',
     ]);

@@ -17,6 +17,8 @@ import { loadLogin, readAuthtoken } from '../account/session.js';
 import { holdTunnel, teamTunnelRequest, type TunnelLifecycleEvent } from './tunnel-session.js';
 import { parseUpstream } from './upstream.js';
 import { webhookSettingsHint } from './webhook-hints.js';
+import { readStreamText } from '../ui/read-stream.js';
+import { isDnsLabel } from '../team/identity.js';
 
 export interface WebhookRequest {
   provider: string;
@@ -46,7 +48,6 @@ export type WebhookReady = {
 };
 export type WebhookEvent = WebhookReady | TunnelLifecycleEvent;
 
-const labelPattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const pathPattern = /^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/;
 
 /**
@@ -95,11 +96,6 @@ function effectivePath(flag: string | undefined, profile: WebhookProfile, key: s
   return wanted === '/' ? undefined : wanted;
 }
 
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /**
  * The signing secret: from stdin or a masked prompt when asked (and then stored), else the
@@ -117,7 +113,7 @@ export async function resolveWebhookSecret(
   const flagHint = `Pipe it in: \`devtunnel webhook ${provider.id} 8080 --secret-stdin < secret.txt\`, or set DEVTUNNEL_WEBHOOK_SECRET.`;
   let entered: { value: string; source: SecretSource } | undefined;
   if (opts.stdin) {
-    entered = { value: (await readAll(ctx.stdin)).replace(/\r?\n$/, ''), source: 'stdin' };
+    entered = { value: (await readStreamText(ctx.stdin)).replace(/\r?\n$/, ''), source: 'stdin' };
   } else if (!opts.rotate) {
     const stored = await secrets.getPassword(account);
     if (stored) {
@@ -150,7 +146,7 @@ export async function prepareWebhook(ctx: CliContext, request: WebhookRequest) {
   const provider = found ? findWebhookProvider(found.profile.provider) : undefined;
   if (!found || !provider) throw notApproved(request.provider, policy);
   const name = (request.name ?? found.key.replace(/_/g, '-')).toLowerCase();
-  if (!labelPattern.test(name)) {
+  if (!isDnsLabel(name)) {
     throw usageError('bad_name', `"${request.name ?? name}" is not a valid endpoint name.`, ['Use lower-case letters, digits and dashes (at most 63), e.g. `--name hooks`.']);
   }
   const path = effectivePath(request.path, found.profile, found.key);
